@@ -1,0 +1,161 @@
+"""The Starlette application: a short route table, pure-ASGI middleware, DVID-style errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.config import Config
+from core.errors import DVIDError
+from core.plugins import Plugins, make_plugin_manager
+from core.routes import instances, repos, server
+from core.server import Server
+
+log = logging.getLogger("dvidpy.requests")
+
+#: DVID refuses voxel requests over 3 GiB; bodies get a little room for headers and framing.
+MAX_BODY_SIZE = (3 << 30) + (1 << 20)
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
+
+
+def _route(path: str, endpoint) -> Route:
+    return Route(path, endpoint, methods=ALL_METHODS)
+
+
+ROUTES = [
+    _route("/api/help", server.help_index),
+    _route("/api/help/", server.help_index),
+    _route("/api/help/{typename}", server.help_type),
+    _route("/api/load", server.load),
+    _route("/api/heartbeat", server.heartbeat),
+    _route("/api/user-latencies", server.user_latencies),
+    _route("/api/server/{action:path}", server.server_action),
+    _route("/api/repos", repos.new_repo),
+    _route("/api/repos/info", repos.repos_info),
+    _route("/api/repo/{uuid}", repos.repo_root),
+    _route("/api/repo/{uuid}/{action}", repos.repo_action),
+    _route("/api/repo/{uuid}/{action}/{name:path}", repos.repo_named_action),
+    _route("/api/node/{uuid}", instances.node_root),
+    _route("/api/node/{uuid}/{name}", instances.node_or_instance_root),
+    _route("/api/node/{uuid}/{name}/{rest:path}", instances.instance_path),
+]
+
+
+async def dvid_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DVIDError)
+    if exc.status >= 500 or exc.status == 400:
+        log.info("%s %s -> %d %s", request.method, request.url.path, exc.status, exc.message)
+    return PlainTextResponse(exc.body(request.url.path), status_code=exc.status,
+                             headers={"X-Content-Type-Options": "nosniff"})
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    logging.getLogger("dvidpy").exception("unexpected error on %s %s", request.method, request.url.path)
+    return PlainTextResponse(
+        f"Internal error on {request.method} {request.url.path}: {type(exc).__name__}: {exc}\n",
+        status_code=500,
+    )
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("404 page not found\n", status_code=404)
+
+
+class HTTPBasics:
+    """Pure ASGI middleware: CORS headers, OPTIONS preflight, load counters, a log line."""
+
+    def __init__(self, app: ASGIApp, *, server: Server) -> None:
+        self.app = app
+        self.server = server
+        domains = server.config.cors_domains
+        self.any_origin = "*" in domains
+        self.origins = {d.rstrip("/") for d in domains}
+
+    def _allow_origin(self, scope: Scope) -> bytes | None:
+        if self.any_origin:
+            return b"*"
+        for name, value in scope.get("headers", ()):
+            if name == b"origin" and value.decode("latin-1").rstrip("/") in self.origins:
+                return value
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = self._allow_origin(scope)
+        if scope["method"] == "OPTIONS":
+            await self._preflight(origin, send)
+            return
+        started = time.perf_counter()
+        counts = {"in": 0, "out": 0, "status": 0}
+
+        async def counting_receive() -> Message:
+            message = await receive()
+            counts["in"] += len(message.get("body", b""))
+            return message
+
+        async def decorated_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                counts["status"] = message["status"]
+                if origin is not None:
+                    message["headers"] = list(message.get("headers", [])) + [
+                        (b"access-control-allow-origin", origin)
+                    ]
+            elif message["type"] == "http.response.body":
+                counts["out"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, decorated_send)
+        finally:
+            self.server.load.count(scope["method"], counts["in"], counts["out"])
+            if log.isEnabledFor(logging.INFO):
+                log.info('%s "%s" %d in %.3f ms', scope["method"], scope["path"],
+                         counts["status"], (time.perf_counter() - started) * 1000)
+
+    async def _preflight(self, origin: bytes | None, send: Send) -> None:
+        headers = [
+            (b"allow", b"DELETE, GET, HEAD, OPTIONS, POST, PUT"),
+            (b"content-length", b"0"),
+        ]
+        if origin is not None:
+            headers += [
+                (b"access-control-allow-origin", origin),
+                (b"access-control-allow-methods", b"DELETE, GET, HEAD, OPTIONS, POST, PUT"),
+                (b"access-control-allow-headers", b"Authorization, Content-Type, Content-Encoding"),
+                (b"access-control-max-age", b"86400"),
+            ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def create_app(config: Config, plugins: Plugins | None = None) -> Starlette:
+    """The dvidpy ASGI app for ``config``; plugins default to built-ins plus entry points."""
+    if plugins is None:
+        plugins = Plugins(make_plugin_manager())
+    srv = Server(config, plugins)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        srv.close()
+
+    app = Starlette(
+        routes=ROUTES,
+        exception_handlers={DVIDError: dvid_error, 404: not_found, 405: not_found, Exception: internal_error},
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_SIZE,
+    )
+    app.state.server = srv
+    app.add_middleware(HTTPBasics, server=srv)
+    srv.purge_soon()
+    return app

@@ -1,0 +1,106 @@
+"""What every core route needs: the server, admin privilege, mode checks, bodies, replies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core.errors import bad_request
+from core.server import Server
+from core.storage.engine import StoreFull
+
+T = TypeVar("T")
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+STORE_RETRIES = 4
+
+
+def server_of(request: Request) -> Server:
+    return request.app.state.server
+
+
+def is_admin(request: Request) -> bool:
+    """A request carrying ``?admintoken=`` equal to the configured (non-empty) admin token."""
+    token = server_of(request).config.admin_token
+    return bool(token) and request.query_params.get("admintoken") == token
+
+
+def check_writable(request: Request) -> None:
+    """Refuse anything but GET/HEAD in read-only mode (admins excepted)."""
+    if request.method not in READ_METHODS and server_of(request).config.read_only and not is_admin(request):
+        raise bad_request("Server in read-only mode and will only accept GET and HEAD requests")
+
+
+def may_skip_locks(request: Request) -> bool:
+    """Admins and full-write servers may change committed nodes."""
+    return is_admin(request) or server_of(request).config.full_write
+
+
+async def json_body(request: Request, *, required: bool = False) -> Any:
+    """The body as JSON (None when empty and not required), or DVID's malformed-JSON 400."""
+    raw = await request.body()
+    if not raw.strip():
+        if required:
+            raise bad_request("Malformed JSON request in body: unexpected end of JSON input")
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise bad_request(f"Malformed JSON request in body: {exc}")
+
+
+async def json_object(request: Request, *, required: bool = False) -> dict[str, Any]:
+    body = await json_body(request, required=required)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise bad_request("Malformed JSON request in body: expected a JSON object")
+    return body
+
+
+def string_field(body: dict[str, Any], key: str, default: str = "") -> str:
+    """A field that must be a string when present (keys matched case-insensitively)."""
+    for k, v in body.items():
+        if k.lower() == key.lower():
+            if not isinstance(v, str):
+                raise bad_request(f"'{key}' must be a string, not {json.dumps(v)}")
+            return v
+    return default
+
+
+def log_lines(body: dict[str, Any]) -> list[str]:
+    """The ``log`` field of a note/log body: a list of strings."""
+    if "log" not in body:
+        raise bad_request("Could not find 'log' value in POSTed JSON.")
+    lines = body["log"]
+    if not isinstance(lines, list) or not all(isinstance(m, str) for m in lines):
+        raise bad_request("'log' must be a JSON array of strings")
+    return lines
+
+
+def json_reply(data: Any) -> Response:
+    """Compact JSON, as Go's encoder writes it."""
+    return Response(json.dumps(data, separators=(",", ":")), media_type="application/json")
+
+
+def literal_json(text: str) -> Response:
+    """A hand-formatted JSON reply (DVID's ``{"root": "..."}`` style keeps a space)."""
+    return Response(text, media_type="application/json")
+
+
+async def in_store(request: Request, action: Callable[[], T]) -> T:
+    """Run a store-touching action in a worker thread, growing the store if it fills up."""
+    server = server_of(request)
+    for attempt in range(STORE_RETRIES):
+        try:
+            return await run_in_threadpool(action)
+        except StoreFull:
+            if attempt == STORE_RETRIES - 1:
+                raise
+            await run_in_threadpool(server.engine.grow)
+    raise AssertionError("unreachable")

@@ -1,0 +1,130 @@
+"""Dispatch of ``/api/node/{uuid}/{dataname}/...`` to the instance's datatype.
+
+The core does everything that is the same for every datatype: read-only mode, UUID and
+instance resolution, the core-owned ``blobstore`` keyword, the locked-node check for
+mutations of versioned instances, and running the datatype's handler in a worker thread
+inside one store transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core.datatypes import InstanceRequest
+from core.errors import bad_request, not_found
+from core.routes.context import check_writable, in_store, is_admin, literal_json, may_skip_locks, server_of
+from core.routes.nodes import node_action
+from core.storage import keys
+from core.storage.session import Session
+
+NODE_ACTION_NAMES = frozenset({"note", "log", "commit", "status", "newversion", "branch", "tag"})
+
+
+async def node_root(request: Request) -> Response:
+    """``/api/node/{uuid}``: the UUID must resolve, then there is nothing here."""
+    server_of(request).datastore.resolve(request.path_params["uuid"])
+    raise not_found("404 page not found")
+
+
+async def node_or_instance_root(request: Request) -> Response:
+    """``/api/node/{uuid}/{name}``: a node action, or the root of a data instance."""
+    name = request.path_params["name"]
+    if name in NODE_ACTION_NAMES:
+        return await node_action(request, name)
+    return await dispatch(request, name)
+
+
+async def instance_path(request: Request) -> Response:
+    return await dispatch(request, request.path_params["name"])
+
+
+def url_parts(path: str) -> list[str]:
+    """The path after ``/api/`` split on ``/``, one trailing empty part dropped (as DVID does)."""
+    parts = path[len("/api/"):].split("/")
+    if parts and parts[-1] == "":
+        parts.pop()
+    return parts
+
+
+async def dispatch(request: Request, name: str) -> Response:
+    server = server_of(request)
+    check_writable(request)
+    repo, node = server.datastore.resolve(request.path_params["uuid"])
+    instance = repo.instances.get(name)
+    if instance is None:
+        raise bad_request("invalid data instance name")
+    parts = url_parts(request.url.path)
+    keyword = parts[3] if len(parts) > 3 else ""
+    if keyword == "blobstore":
+        return await blobstore(request, parts)
+    datatype = server.datatype(instance.typename)
+    mutation = datatype.is_mutation(request.method, keyword)
+    if mutation and instance.versioned and node.locked and not may_skip_locks(request):
+        raise bad_request(f'Cannot do {request.method} on endpoint "{keyword}" of locked node {node.uuid}')
+    body = await request.body()
+    writable = mutation and (not server.config.read_only or is_admin(request))
+
+    def make(session: Session) -> InstanceRequest:
+        return InstanceRequest(
+            method=request.method,
+            path=request.url.path,
+            parts=parts,
+            query=request.query_params,
+            headers=request.headers,
+            body=body,
+            repo=repo,
+            node=node,
+            instance=instance,
+            store=server.store_for(session, repo, node, instance),
+            server=server,
+        )
+
+    server.load.active += 1
+    try:
+        return await run_in_threadpool(server.run_instance_request, make, writable)
+    finally:
+        server.load.active -= 1
+
+
+async def blobstore(request: Request, parts: list[str]) -> Response:
+    """Content-addressed blobs shared by the store: POST returns a reference, GET returns bytes.
+
+    References are the URL-safe base64 of a 16-byte BLAKE2b digest of the blob (DVID uses
+    FNV-128; a reference is opaque to clients, see docs/compatibility.md).
+    """
+    server = server_of(request)
+    if request.method == "POST":
+        data = await request.body()
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+
+        def put() -> None:
+            with server.engine.writing() as txn:
+                txn.put(keys.blob_key(digest), data)
+
+        await in_store(request, put)
+        ref = base64.urlsafe_b64encode(digest).decode()
+        return literal_json(f'{{"reference": "{ref}"}}')
+    if request.method in ("GET", "HEAD"):
+        if len(parts) != 5:
+            raise bad_request("GET /blobstore requires reference")
+        ref = parts[4]
+        try:
+            digest = base64.urlsafe_b64decode(ref.encode())
+        except ValueError:
+            raise bad_request(f'bad blob reference "{ref}"')
+
+        def get() -> bytes | None:
+            with server.engine.reading() as txn:
+                value = txn.get(keys.blob_key(digest))
+                return None if value is None else bytes(value)
+
+        value = await run_in_threadpool(get)
+        if value is None:
+            raise not_found(f'Reference "{ref}" not found')
+        return Response(value, media_type="application/octet-stream")
+    raise bad_request("can only do GET and POST actions on blobstore endpoint")

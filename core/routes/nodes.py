@@ -1,0 +1,160 @@
+"""Node routes: note, log, commit status, commit, newversion, branch and tag."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core.errors import bad_request, not_found
+from core.routes.context import (
+    check_writable,
+    in_store,
+    json_object,
+    json_reply,
+    literal_json,
+    log_lines,
+    may_skip_locks,
+    server_of,
+    string_field,
+)
+from core.timefmt import log_line, now
+from core.versions import HEX32, MASTER
+
+#: Node actions that need a locked parent instead of refusing one.
+CHILD_ACTIONS = frozenset({"newversion", "branch", "tag"})
+
+
+async def node_action(request: Request, action: str) -> Response:
+    method = "GET" if request.method == "HEAD" else request.method
+    handler = NODE_ACTIONS.get((method, action))
+    if handler is None:
+        raise not_found("404 page not found")
+    check_writable(request)
+    server = server_of(request)
+    _, node = server.datastore.resolve(request.path_params["uuid"])
+    if method == "POST" and action not in CHILD_ACTIONS and node.locked and not may_skip_locks(request):
+        raise bad_request(f"Cannot do post on locked node {node.uuid}")
+    return await handler(request)
+
+
+def _node(request: Request):
+    return server_of(request).datastore.resolve(request.path_params["uuid"])
+
+
+async def get_note(request: Request) -> Response:
+    _, node = _node(request)
+    return json_reply({"note": node.note})
+
+
+async def set_note(request: Request) -> Response:
+    body = await json_object(request)
+    if "note" not in body:
+        raise bad_request("Could not find 'note' value in POSTed JSON.")
+    note = string_field(body, "note")
+
+    def change() -> None:
+        repo, node = _node(request)
+
+        def apply() -> None:
+            node.note = note
+            node.updated = repo.updated = now()
+
+        server_of(request).datastore.change(repo, apply)
+
+    await in_store(request, change)
+    return Response(b"")
+
+
+async def get_log(request: Request) -> Response:
+    _, node = _node(request)
+    return json_reply({"log": list(node.log)})
+
+
+async def append_log(request: Request) -> Response:
+    lines = log_lines(await json_object(request))
+
+    def change() -> None:
+        repo, node = _node(request)
+
+        def apply() -> None:
+            node.log.extend(log_line(m) for m in lines)
+            node.updated = repo.updated = now()
+
+        server_of(request).datastore.change(repo, apply)
+
+    await in_store(request, change)
+    return Response(b"")
+
+
+async def lock_status(request: Request) -> Response:
+    _, node = _node(request)
+    return literal_json('{"Locked":true}' if node.locked else '{"Locked":false}')
+
+
+async def commit(request: Request) -> Response:
+    body = await json_object(request, required=True)
+    note = string_field(body, "note")
+    lines = body.get("log", [])
+    if not isinstance(lines, list) or not all(isinstance(m, str) for m in lines):
+        raise bad_request("'log' must be a JSON array of strings")
+
+    def change():
+        repo, node = _node(request)
+        server_of(request).datastore.change(repo, lambda: repo.commit(node, note, lines))
+        return node
+
+    node = await in_store(request, change)
+    return literal_json(f'{{"committed": "{node.uuid}"}}')
+
+
+def _assigned_uuid(body: dict) -> str:
+    uuid = string_field(body, "uuid")
+    if uuid and not HEX32.match(uuid):
+        raise bad_request(f"Bad UUID provided: {uuid!r} must be 32 hexadecimal digits")
+    return uuid
+
+
+async def _new_child(request: Request, *, branch: str, note: str, uuid: str = "", tag: str = "") -> Response:
+    def create():
+        repo, parent = _node(request)
+        datastore = server_of(request).datastore
+        commit_note = f'Tag of version {parent.uuid} with "{tag}"' if tag else None
+        return datastore.new_child(repo, parent, branch=branch, note=note, uuid=uuid, commit_note=commit_note)
+
+    child = await in_store(request, create)
+    return literal_json(f'{{"child": "{child.uuid}"}}')
+
+
+async def new_version(request: Request) -> Response:
+    body = await json_object(request)
+    return await _new_child(request, branch="", note=string_field(body, "note"), uuid=_assigned_uuid(body))
+
+
+async def new_branch(request: Request) -> Response:
+    body = await json_object(request, required=True)
+    branch = string_field(body, "branch")
+    if branch in ("", MASTER):
+        raise bad_request("Cannot create a master branch")
+    return await _new_child(request, branch=branch, note=string_field(body, "note"), uuid=_assigned_uuid(body))
+
+
+async def new_tag(request: Request) -> Response:
+    body = await json_object(request, required=True)
+    tag = string_field(body, "tag")
+    if not tag or any(c in tag for c in "/:~ "):
+        raise bad_request("'tag' must be a non-empty name without '/', ':', '~' or spaces")
+    return await _new_child(request, branch=f"tag-{tag}", note=string_field(body, "note"), uuid=tag, tag=tag)
+
+
+NODE_ACTIONS = {
+    ("GET", "note"): get_note,
+    ("POST", "note"): set_note,
+    ("GET", "log"): get_log,
+    ("POST", "log"): append_log,
+    ("GET", "commit"): lock_status,
+    ("GET", "status"): lock_status,
+    ("POST", "commit"): commit,
+    ("POST", "newversion"): new_version,
+    ("POST", "branch"): new_branch,
+    ("POST", "tag"): new_tag,
+}

@@ -1,0 +1,293 @@
+"""Repo routes: create and list repos, repo info and log, instances, merge, resolve, branches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from core.errors import bad_request, not_found
+from core.instances import Settings
+from core.merging import resolve_conflicts
+from core.routes.context import (
+    check_writable,
+    in_store,
+    is_admin,
+    json_body,
+    json_object,
+    json_reply,
+    literal_json,
+    log_lines,
+    may_skip_locks,
+    server_of,
+    string_field,
+)
+from core.server import Server
+from core.timefmt import log_line, rfc3339_nano
+from core.versions import HEX32, Node, Repo
+
+
+def repo_json(server: Server, repo: Repo) -> dict[str, Any]:
+    instances = {
+        name: server.datatype(inst.typename).describe(inst, server.base_info(repo, inst))
+        for name, inst in sorted(repo.instances.items())
+    }
+    return {
+        "Root": repo.root,
+        "Alias": repo.alias,
+        "Description": repo.description,
+        "Log": list(repo.log),
+        "Properties": repo.properties,
+        "DataInstances": instances,
+        "DAG": {"Root": repo.root, "Nodes": dict(sorted(repo.dag_json()["Nodes"].items()))},
+        "MutationID": repo.mutation_id,
+        "SavedMutationID": repo.saved_mutation_id,
+        "Created": rfc3339_nano(repo.created),
+        "Updated": rfc3339_nano(repo.updated),
+    }
+
+
+# -- /api/repos ------------------------------------------------------------------------------------
+
+
+async def new_repo(request: Request) -> Response:
+    server = server_of(request)
+    if server.config.read_only or (server.config.admin_token and not is_admin(request)):
+        raise bad_request(
+            "Creating a repo requires admin privileges (admintoken) on a server that is not read-only"
+        )
+    body = await json_object(request)
+    alias = string_field(body, "alias")
+    description = string_field(body, "description")
+    passcode = string_field(body, "passcode")
+    root = string_field(body, "root")
+    if root and not HEX32.match(root):
+        raise bad_request(f"Bad UUID provided for 'root': {root!r} is not 32 hexadecimal digits")
+    repo = await in_store(request, lambda: server.datastore.new_repo(alias, description, passcode, root))
+    return literal_json(f'{{"root": "{repo.root}"}}')
+
+
+async def repos_info(request: Request) -> Response:
+    server = server_of(request)
+    repos = sorted(server.datastore.repos.values(), key=lambda r: r.root)
+    return json_reply({repo.root: repo_json(server, repo) for repo in repos})
+
+
+# -- /api/repo/{uuid} -------------------------------------------------------------------------------
+
+
+async def repo_root(request: Request) -> Response:
+    """HEAD: does the repo exist. DELETE (an extension, admin): delete the repo and its data."""
+    server = server_of(request)
+    check_writable(request)
+    repo, _ = server.datastore.resolve(request.path_params["uuid"])
+    if request.method == "HEAD":
+        return PlainTextResponse(f"Repo available with root UUID {repo.root}\n")
+    if request.method == "DELETE":
+        _check_destructive(request, repo)
+        await in_store(request, lambda: server.datastore.delete_repo(repo))
+        server.purge_soon()
+        return PlainTextResponse(f"Deleted repo {repo.root}\n")
+    raise not_found("404 page not found")
+
+
+def _check_destructive(request: Request, repo: Repo) -> None:
+    """Deletion and renaming need admin privilege (when a token is set) and the repo passcode."""
+    server = server_of(request)
+    if server.config.admin_token and not is_admin(request):
+        raise bad_request("deleting or renaming requires admin privileges (admintoken)")
+    if repo.passcode and request.query_params.get("passcode") != repo.passcode:
+        raise bad_request(f"repo {repo.root} has a passcode; give it as ?passcode=")
+    if request.method == "DELETE" and request.query_params.get("imsure") != "true":
+        raise bad_request("deletion is permanent; confirm it with ?imsure=true")
+
+
+async def repo_action(request: Request) -> Response:
+    action = request.path_params["action"]
+    handler = _REPO_ACTIONS.get((request.method if request.method != "HEAD" else "GET", action))
+    if handler is None:
+        raise not_found("404 page not found")
+    check_writable(request)
+    return await handler(request)
+
+
+async def repo_info(request: Request) -> Response:
+    server = server_of(request)
+    repo, _ = server.datastore.resolve(request.path_params["uuid"])
+    return json_reply(repo_json(server, repo))
+
+
+async def set_repo_info(request: Request) -> Response:
+    server = server_of(request)
+    body = await json_object(request)
+    alias = string_field(body, "alias", None)  # type: ignore[arg-type]
+    description = string_field(body, "description", None)  # type: ignore[arg-type]
+
+    def change() -> None:
+        repo, _ = server.datastore.resolve(request.path_params["uuid"])
+
+        def apply() -> None:
+            if alias is not None:
+                repo.alias = alias
+            if description is not None:
+                repo.description = description
+            repo.touch()
+
+        server.datastore.change(repo, apply)
+
+    await in_store(request, change)
+    return Response(b"")
+
+
+async def new_instance(request: Request) -> Response:
+    server = server_of(request)
+    spec = request.path_params["uuid"]
+    repo, node = server.datastore.resolve(spec)
+    if node.locked and not may_skip_locks(request):
+        raise bad_request(f"New data instance cannot be created on locked node {node.uuid}")
+    body = await json_body(request, required=True)
+    if not isinstance(body, dict):
+        raise bad_request("Malformed JSON request in body: expected a JSON object")
+
+    def create():
+        repo, node = server.datastore.resolve(spec)
+        return server.new_instance(repo, node, Settings(body))
+
+    instance = await in_store(request, create)
+    return literal_json(
+        f'{{"result": "Added {instance.name} [{instance.typename}] to node {node.uuid}"}}'
+    )
+
+
+async def repo_log(request: Request) -> Response:
+    repo, _ = server_of(request).datastore.resolve(request.path_params["uuid"])
+    return json_reply({"log": list(repo.log)})
+
+
+async def append_repo_log(request: Request) -> Response:
+    server = server_of(request)
+    lines = log_lines(await json_object(request))
+
+    def change() -> None:
+        repo, _ = server.datastore.resolve(request.path_params["uuid"])
+
+        def apply() -> None:
+            repo.log.extend(log_line(m) for m in lines)
+            repo.touch()
+
+        server.datastore.change(repo, apply)
+
+    await in_store(request, change)
+    return Response(b"")
+
+
+def _parent_nodes(request: Request, specs: Any) -> tuple[Repo, list[Node]]:
+    if not isinstance(specs, list) or len(specs) < 2 or not all(isinstance(p, str) for p in specs):
+        raise bad_request("Must specify at least two parent UUIDs using 'parents' field")
+    datastore = server_of(request).datastore
+    nodes, repo = [], None
+    for spec in specs:
+        try:
+            parent_repo, node = datastore.resolve(spec)
+        except Exception as exc:
+            message = getattr(exc, "message", str(exc))
+            raise bad_request(f'can\'t match parent "{spec}": {message}')
+        if repo is None:
+            repo = parent_repo
+        elif parent_repo is not repo:
+            raise bad_request(f'parent "{spec}" is not in the same repo as the first parent')
+        if any(n is node for n in nodes):
+            raise bad_request(f'parent "{spec}" is given twice')
+        nodes.append(node)
+    assert repo is not None
+    return repo, nodes
+
+
+async def merge(request: Request) -> Response:
+    server = server_of(request)
+    server.datastore.resolve(request.path_params["uuid"])
+    body = await json_object(request, required=True)
+    if body.get("mergeType") != "conflict-free":
+        raise bad_request("'mergeType' must be 'conflict-free' at this time")
+    note = string_field(body, "note")
+    _parent_nodes(request, body.get("parents"))
+
+    def create() -> Node:
+        repo, parents = _parent_nodes(request, body.get("parents"))
+        return server.datastore.merge(repo, parents, note)
+
+    child = await in_store(request, create)
+    return literal_json(f'{{"child": "{child.uuid}"}}')
+
+
+async def resolve(request: Request) -> Response:
+    server = server_of(request)
+    server.datastore.resolve(request.path_params["uuid"])
+    body = await json_object(request, required=True)
+    names = body.get("data")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise bad_request("Must specify at least one data instance using 'data' field")
+    note = string_field(body, "note")
+    repo, parents = _parent_nodes(request, body.get("parents"))
+    for name in names:
+        if name not in repo.instances:
+            raise bad_request(f'no data instance "{name}" in repo {repo.root}')
+    for p in parents:
+        if not p.locked:
+            raise bad_request("can't branch an unlocked node")
+    child = await in_store(request, lambda: resolve_conflicts(server, repo, parents, names, note))
+    return literal_json(f'{{"child": "{child.uuid}"}}')
+
+
+_REPO_ACTIONS = {
+    ("GET", "info"): repo_info,
+    ("POST", "info"): set_repo_info,
+    ("POST", "instance"): new_instance,
+    ("GET", "log"): repo_log,
+    ("POST", "log"): append_repo_log,
+    ("POST", "merge"): merge,
+    ("POST", "resolve"): resolve,
+}
+
+
+# -- /api/repo/{uuid}/{action}/{name} ----------------------------------------------------------------
+
+
+async def repo_named_action(request: Request) -> Response:
+    action = request.path_params["action"]
+    name = request.path_params["name"].strip("/")
+    method = request.method
+    if action == "branch-versions" and method in ("GET", "HEAD"):
+        repo, _ = server_of(request).datastore.resolve(request.path_params["uuid"])
+        return json_reply(repo.branch_versions(name))
+    if action == "instance":
+        check_writable(request)
+        dataname, _, verb = name.partition("/")
+        if method == "DELETE" and not verb:
+            return await delete_instance(request, dataname)
+        if method == "POST" and verb == "rename":
+            return await rename_instance(request, dataname)
+    raise not_found("404 page not found")
+
+
+async def delete_instance(request: Request, name: str) -> Response:
+    """Extension: delete a data instance (its data is purged in the background)."""
+    server = server_of(request)
+    repo, _ = server.datastore.resolve(request.path_params["uuid"])
+    _check_destructive(request, repo)
+    await in_store(request, lambda: server.datastore.delete_instance(repo, name))
+    server.purge_soon()
+    return PlainTextResponse(f'Deleted data instance "{name}" from repo {repo.root}\n')
+
+
+async def rename_instance(request: Request, name: str) -> Response:
+    """Extension: rename a data instance; body ``{"name": "<new name>"}``."""
+    server = server_of(request)
+    repo, _ = server.datastore.resolve(request.path_params["uuid"])
+    _check_destructive(request, repo)
+    new = string_field(await json_object(request, required=True), "name")
+    if not new or "/" in new:
+        raise bad_request("rename needs a new name without '/' in field 'name'")
+    await in_store(request, lambda: server.datastore.rename_instance(repo, name, new))
+    return PlainTextResponse(f'Renamed data instance "{name}" to "{new}"\n')

@@ -1,0 +1,206 @@
+"""The running server: store, repos, datatypes and throttle, and the services plugins reach
+through their :class:`~core.datatypes.InstanceRequest`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.responses import Response
+
+from core.codecs import Compression, checksum_text, parse_checksum
+from core.config import Config
+from core.datastore import Datastore
+from core.datatypes import Datatype, InstanceRequest, Region
+from core.errors import bad_request
+from core.instances import RESERVED_NAMES, Instance, Settings, parse_tags
+from core.load import Latencies, LoadMonitor
+from core.plugins import Plugins
+from core.storage.engine import StoreFull, open_engine
+from core.storage.session import Session
+from core.storage.versioned import VersionConflict, VersionedStore
+from core.throttle import Throttle
+from core.timefmt import log_line
+from core.versions import Node, Repo, new_uuid
+
+log = logging.getLogger("dvidpy")
+
+MAX_STORE_RETRIES = 4
+
+
+class Server:
+    def __init__(self, config: Config, plugins: Plugins) -> None:
+        self.config = config
+        self.plugins = plugins
+        self.engine = open_engine(config.engine, config.data, config.store_options)
+        self.datastore = Datastore(
+            self.engine,
+            instance_id_start=config.instance_id_start,
+            mutation_id_start=config.mutation_id_start,
+            read_only=config.read_only,
+        )
+        self.throttle = Throttle(config.max_throttled_ops)
+        self.load = LoadMonitor()
+        self.latencies = Latencies()
+        self.started = time.time()
+        self._closed = False
+        self._close_lock = threading.Lock()
+        self._purge_lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    @property
+    def types(self):
+        return self.plugins.types
+
+    def datatype(self, typename: str) -> Datatype:
+        registered = self.types.get(typename)
+        if registered is None:
+            raise bad_request(f'Data type "{typename}" is not supported by current DVID server')
+        return registered.datatype
+
+    def purge_soon(self) -> None:
+        """Delete the data of deleted instances in a background thread."""
+
+        def purge() -> None:
+            with self._purge_lock:
+                if not self._stopping.is_set():
+                    n = self.datastore.purge_deleted(stop=self._stopping.is_set)
+                    if n:
+                        log.info("purged %d keys of deleted data instances", n)
+
+        threading.Thread(target=purge, name="dvidpy-purge", daemon=True).start()
+
+    def close(self) -> None:
+        self._stopping.set()
+        with self._close_lock, self._purge_lock:
+            if not self._closed:
+                self._closed = True
+                self.engine.close()
+
+    # -- instances ---------------------------------------------------------------------------------
+
+    def new_instance(self, repo: Repo, node: Node, settings: Settings) -> Instance:
+        typename = settings.text("typename")
+        if not typename:
+            raise bad_request("POST on repo endpoint requires specification of valid 'typename'")
+        name = settings.text("dataname")
+        if not name:
+            raise bad_request("POST on repo endpoint requires specification of valid 'dataname'")
+        datatype = self.datatype(typename)
+        if name in RESERVED_NAMES:
+            raise bad_request(f'cannot use reserved name "{name}"')
+        if "/" in name:
+            raise bad_request(f'data instance names cannot contain "/": "{name}"')
+        if name in repo.instances:
+            raise bad_request(f'Data named "{name}" already exists in repo (root {repo.root})')
+        instance = Instance(
+            name=name,
+            typename=typename,
+            instance_id=self.datastore.new_instance_id(),
+            data_uuid=new_uuid(),
+            root_uuid=node.uuid,
+            versioned=settings.flag("versioned", True),
+            compression=Compression.parse(settings.text("compression", "lz4")),
+            checksum=parse_checksum(settings.text("checksum", "none")),
+        )
+        tags = settings.text("tags")
+        instance.tags = parse_tags(tags) if tags is not None else None
+        instance.syncs = self.sync_targets(repo, settings.text("sync", ""))
+        datatype.create(settings, instance)
+        dump = json.dumps(settings.as_dict(), sort_keys=True)
+
+        def add() -> Instance:
+            if name in repo.instances:
+                raise bad_request(f'Data named "{name}" already exists in repo (root {repo.root})')
+            repo.instances[name] = instance
+            repo.log.append(log_line(f'New data instance "{name}" of type "{typename}" with config {dump}'))
+            repo.touch()
+            return instance
+
+        return self.datastore.change(repo, add)
+
+    def sync_targets(self, repo: Repo, names: str) -> list[str]:
+        """Data UUIDs of the comma-separated instance names (DVID's ``sync`` setting)."""
+        out = []
+        for name in filter(None, (n.strip() for n in names.split(","))):
+            target = repo.instances.get(name)
+            if target is None:
+                raise bad_request(f'Unable to sync with "{name}": no such data instance in repo')
+            out.append(target.data_uuid)
+        return out
+
+    def base_info(self, repo: Repo, instance: Instance) -> dict[str, Any]:
+        return {
+            "TypeName": instance.typename,
+            "TypeURL": self.datatype(instance.typename).url,
+            "TypeVersion": self.datatype(instance.typename).version,
+            "DataUUID": instance.data_uuid,
+            "Name": instance.name,
+            "RepoUUID": instance.root_uuid,
+            "Compression": str(instance.compression),
+            "Checksum": checksum_text(instance.checksum),
+            "Syncs": self.sync_names(instance),
+            "Versioned": instance.versioned,
+            "KVStore": self.engine.describe(),
+            "LogStore": "no mutation log set",
+            "Tags": instance.tags,
+        }
+
+    def sync_names(self, instance: Instance) -> list[str]:
+        names = []
+        for data_uuid in instance.syncs:
+            found = self.datastore.instance_by_data_uuid(data_uuid)
+            if found is not None:
+                names.append(found[1].name)
+        return names
+
+    def store_for(self, session: Session, repo: Repo, node: Node, instance: Instance) -> VersionedStore:
+        """An instance's data seen from ``node``; unversioned instances always use the root."""
+        version = node.version_id if instance.versioned else repo.root_node.version_id
+        return VersionedStore(session, instance.instance_id, self.datastore.ancestry(repo, version))
+
+    def region(self, req: InstanceRequest, name: str) -> Region:
+        other = req.repo.instances.get(name)
+        if other is None:
+            raise bad_request(f'Can\'t get ROI with name "{name}": no data instance of that name')
+        region = self.plugins.region(other, self.store_for(req.store.session, req.repo, req.node, other))
+        if region is None:
+            raise bad_request(
+                f'Can\'t get ROI with name "{name}": it is a {other.typename}, not a region of interest'
+            )
+        return region
+
+    def save_instance(self, req: InstanceRequest, change: Callable[[], None]) -> None:
+        session = req.store.session
+        snapshot = req.repo.to_record()
+        repo_id = req.repo.repo_id
+        session.on_abort.append(lambda: self.datastore.restore(repo_id, snapshot))
+        self.datastore.change(req.repo, change, session.writer())
+
+    # -- running instance requests ------------------------------------------------------------------
+
+    def run_instance_request(self, make: Callable[[Session], InstanceRequest], writable: bool) -> Response:
+        """Build and run one instance request in this (worker) thread, in one transaction.
+
+        If the store fills up, the transaction is dropped, the store grows, and the request is
+        run again from the start, so the client never sees a full store.
+        """
+        for attempt in range(MAX_STORE_RETRIES):
+            session = Session(self.engine, writable=writable)
+            try:
+                with session:
+                    req = make(session)
+                    return self.datatype(req.instance.typename).handle(req)
+            except StoreFull:
+                if attempt == MAX_STORE_RETRIES - 1:
+                    raise
+                log.info("store full; growing it and retrying the request")
+                self.engine.grow()
+            except VersionConflict as exc:
+                raise bad_request(str(exc)) from exc
+        raise AssertionError("unreachable")

@@ -1,0 +1,208 @@
+"""The default engine: one embedded LMDB environment in a data folder.
+
+LMDB needs a maximum map size up front. We start at :data:`DEFAULT_MAP_SIZE` and double it
+whenever a write transaction runs out of room (:meth:`LMDBEngine.grow`), so a user never sees
+``MDB_MAP_FULL``. Resizing requires that no transaction is open in this process, so every
+transaction passes through a small gate that the resize closes while it works.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import lmdb
+
+from core.storage.engine import ENGINES, Engine, ReadTxn, StoreFull, Value, WriteTxn
+
+DEFAULT_MAP_SIZE = 64 << 30
+
+
+class _Gate:
+    """Counts open transactions; :meth:`exclusive` waits until none is open and blocks new ones."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._open = 0
+        self._closed = False
+
+    def enter(self) -> None:
+        with self._cond:
+            while self._closed:
+                self._cond.wait()
+            self._open += 1
+
+    def leave(self) -> None:
+        with self._cond:
+            self._open -= 1
+            self._cond.notify_all()
+
+    def exclusive(self, action) -> None:
+        with self._cond:
+            while self._closed:
+                self._cond.wait()
+            self._closed = True
+            try:
+                while self._open:
+                    self._cond.wait()
+                action()
+            finally:
+                self._closed = False
+                self._cond.notify_all()
+
+
+class _LMDBRead(ReadTxn):
+    def __init__(self, txn: lmdb.Transaction) -> None:
+        self._txn = txn
+
+    def get(self, key: bytes) -> Value | None:
+        return self._txn.get(key)
+
+    def scan(
+        self, start: bytes, stop: bytes, *, reverse: bool = False, keys_only: bool = False
+    ) -> Iterator[tuple[bytes, Value | None]]:
+        cursor = self._txn.cursor()
+        if reverse:
+            yield from self._scan_reverse(cursor, start, stop, keys_only)
+            return
+        if not cursor.set_range(start):
+            return
+        if keys_only:
+            for key in cursor.iternext(keys=True, values=False):
+                key = bytes(key)
+                if key >= stop:
+                    return
+                yield key, None
+        else:
+            for key, value in cursor.iternext(keys=True, values=True):
+                key = bytes(key)
+                if key >= stop:
+                    return
+                yield key, value
+
+    @staticmethod
+    def _scan_reverse(cursor, start: bytes, stop: bytes, keys_only: bool):
+        if cursor.set_range(stop):
+            positioned = cursor.prev()
+        else:
+            positioned = cursor.last()
+        while positioned:
+            key = bytes(cursor.key())
+            if key < start:
+                return
+            yield key, None if keys_only else cursor.value()
+            positioned = cursor.prev()
+
+
+class _LMDBWrite(_LMDBRead, WriteTxn):
+    def __init__(self, txn: lmdb.Transaction, engine: LMDBEngine) -> None:
+        super().__init__(txn)
+        self._engine = engine
+        self._done = False
+
+    def put(self, key: bytes, value: Value) -> None:
+        try:
+            self._txn.put(key, value)
+        except lmdb.MapFullError as exc:
+            raise StoreFull(str(exc)) from exc
+
+    def delete(self, key: bytes) -> bool:
+        return self._txn.delete(key)
+
+    def commit(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        try:
+            self._txn.commit()
+        except lmdb.MapFullError as exc:
+            raise StoreFull(str(exc)) from exc
+        finally:
+            self._engine._gate.leave()
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        try:
+            self._txn.abort()
+        finally:
+            self._engine._gate.leave()
+
+
+class LMDBEngine(Engine):
+    name = "lmdb"
+
+    def __init__(self, path: Path, *, map_size: int = DEFAULT_MAP_SIZE, sync: bool = True) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._gate = _Gate()
+        self._env = lmdb.open(
+            str(path),
+            map_size=map_size,
+            subdir=True,
+            max_readers=1024,
+            max_spare_txns=16,
+            readahead=False,
+            sync=sync,
+            metasync=sync,
+        )
+        if self._env.info()["map_size"] < map_size:
+            self._env.set_mapsize(map_size)
+        self.created = self._env.stat()["entries"] == 0
+
+    def begin_read(self) -> ReadTxn:
+        self._gate.enter()
+        try:
+            return _LMDBRead(self._env.begin(write=False, buffers=True))
+        except BaseException:
+            self._gate.leave()
+            raise
+
+    def end_read(self, txn: ReadTxn) -> None:
+        assert isinstance(txn, _LMDBRead)
+        try:
+            txn._txn.abort()
+        finally:
+            self._gate.leave()
+
+    def begin_write(self) -> WriteTxn:
+        self._gate.enter()
+        try:
+            return _LMDBWrite(self._env.begin(write=True, buffers=True), self)
+        except BaseException:
+            self._gate.leave()
+            raise
+
+    @property
+    def map_size(self) -> int:
+        return self._env.info()["map_size"]
+
+    def grow(self) -> None:
+        self._gate.exclusive(lambda: self._env.set_mapsize(self.map_size * 2))
+
+    def describe(self) -> str:
+        return f"lmdb @ {self.path}"
+
+    def sync(self) -> None:
+        self._env.sync(True)
+
+    def close(self) -> None:
+        def shut() -> None:
+            self._env.sync(True)
+            self._env.close()
+
+        self._gate.exclusive(shut)
+
+
+def _open(path: Path, options: dict) -> Engine:
+    kwargs = {}
+    if "map_size" in options:
+        kwargs["map_size"] = int(options["map_size"])
+    if "sync" in options:
+        kwargs["sync"] = bool(options["sync"])
+    return LMDBEngine(path, **kwargs)
+
+
+ENGINES["lmdb"] = _open

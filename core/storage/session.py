@@ -1,0 +1,79 @@
+"""A request's unit of work: reads see a snapshot, writes share one transaction.
+
+The core gives every HTTP request one :class:`Session`. Reads open short read transactions
+(or use the write transaction once one exists, so a request sees its own writes). The first
+write opens the request's single write transaction; the core commits it when the handler
+succeeds and aborts it when the handler fails, so a failed request writes nothing.
+
+A write transaction belongs to the thread that opened it: a request's handler runs in one
+worker thread from start to commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from core.storage.engine import Engine, ReadTxn, WriteTxn
+
+
+class ReadOnlySession(Exception):
+    """A write was attempted through a session that may only read."""
+
+
+class Session:
+    def __init__(self, engine: Engine, *, writable: bool = True) -> None:
+        self.engine = engine
+        self.writable = writable
+        self._write: WriteTxn | None = None
+        #: Called after an abort, to undo in-memory changes that rode on the transaction.
+        self.on_abort: list = []
+
+    @contextmanager
+    def reading(self) -> Iterator[ReadTxn]:
+        """A transaction to read from: the open write transaction, or a fresh snapshot."""
+        if self._write is not None:
+            yield self._write
+            return
+        with self.engine.reading() as txn:
+            yield txn
+
+    def writer(self) -> WriteTxn:
+        """The request's write transaction, opened on first use."""
+        if self._write is None:
+            if not self.writable:
+                raise ReadOnlySession("this request may not write")
+            self._write = self.engine.begin_write()
+        return self._write
+
+    @property
+    def dirty(self) -> bool:
+        return self._write is not None
+
+    def commit(self) -> None:
+        txn, self._write = self._write, None
+        if txn is not None:
+            try:
+                txn.commit()
+            except BaseException:
+                self._write = None
+                self.abort()
+                raise
+        self.on_abort = []
+
+    def abort(self) -> None:
+        txn, self._write = self._write, None
+        if txn is not None:
+            txn.abort()
+        undo, self.on_abort = self.on_abort, []
+        for action in reversed(undo):
+            action()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()

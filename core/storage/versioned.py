@@ -1,0 +1,206 @@
+"""Versioned contexts: reads at a version see the nearest ancestor's value, as in DVID.
+
+A write at version V touches only V's key. A read of a TKey at V gathers every stored version of
+that TKey (they are adjacent in key order) and picks the one visible from V:
+
+* along a single line of ancestry the nearest entry wins, and a tombstone hides older values;
+* at a merge node DVID's rule applies: each parent is searched in order, an entry found at V or
+  below invalidates every ancestor's entry, and two distinct surviving values are a conflict.
+
+A version's ancestry never changes once the version exists (the DAG only grows), so an
+:class:`Ancestry` is computed once per version and cached by the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from core.storage import keys
+from core.storage.engine import Value
+from core.storage.session import Session
+
+
+class VersionConflict(Exception):
+    """A merge node sees different values for one key through different parents."""
+
+
+@dataclass(frozen=True)
+class Ancestry:
+    """What a version can see: its ancestors and, when no merge is involved, their distances."""
+
+    version: int
+    parents: Mapping[int, tuple[int, ...]]
+    depths: Mapping[int, int] | None
+
+    @classmethod
+    def build(cls, version: int, parents_of: Callable[[int], Sequence[int]]) -> Ancestry:
+        parents: dict[int, tuple[int, ...]] = {}
+        todo = [version]
+        while todo:
+            v = todo.pop()
+            if v in parents:
+                continue
+            parents[v] = tuple(parents_of(v))
+            todo.extend(parents[v])
+        depths: dict[int, int] | None = None
+        if all(len(p) <= 1 for p in parents.values()):
+            depths, v, d = {}, version, 0
+            while True:
+                depths[v] = d
+                if not parents[v]:
+                    break
+                v, d = parents[v][0], d + 1
+        return cls(version, parents, depths)
+
+    def visible(self, entries: Mapping[int, bool]) -> int | None:
+        """The version whose value is visible, given ``{version: is_tombstone}``; None if none."""
+        if self.depths is not None:
+            best, best_depth = None, None
+            for v in entries:
+                d = self.depths.get(v)
+                if d is not None and (best_depth is None or d < best_depth):
+                    best, best_depth = v, d
+            if best is None or entries[best]:
+                return None
+            return best
+        return _MergeSearch(self.parents, entries).match(self.version)
+
+
+class _MergeSearch:
+    """DVID's resolution over a DAG with merges (see the module docstring)."""
+
+    def __init__(self, parents: Mapping[int, tuple[int, ...]], entries: Mapping[int, bool]) -> None:
+        self.parents = parents
+        self.entries = entries
+        self.invalid: set[int] = set()
+
+    def match(self, v: int) -> int | None:
+        if v in self.entries:
+            if v in self.invalid:
+                return None
+            self._invalidate_ancestors(v)
+            return None if self.entries[v] else v
+        ps = self.parents.get(v, ())
+        if len(ps) == 1:
+            return self.match(ps[0])
+        found = [self.match(p) for p in ps]
+        remaining = {f for f in found if f is not None and f not in self.invalid}
+        if len(remaining) > 1:
+            raise VersionConflict(f"versions {sorted(remaining)}")
+        return remaining.pop() if remaining else None
+
+    def _invalidate_ancestors(self, v: int) -> None:
+        todo = list(self.parents.get(v, ()))
+        while todo:
+            a = todo.pop()
+            if a in self.entries:
+                self.invalid.add(a)
+            todo.extend(self.parents.get(a, ()))
+
+
+class VersionedStore:
+    """An instance's data as seen from one version, read and written through a request session."""
+
+    def __init__(self, session: Session, instance_id: int, ancestry: Ancestry) -> None:
+        self.session = session
+        self.instance_id = instance_id
+        self.ancestry = ancestry
+        self._prefix = keys.instance_prefix(instance_id)
+
+    @property
+    def version(self) -> int:
+        return self.ancestry.version
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, tk: bytes) -> bytes | None:
+        """The value of ``tk`` visible at this version (None if absent or deleted)."""
+        for _, value in self.scan(tk, tk):
+            return bytes(value)
+        return None
+
+    def exists(self, tk: bytes) -> bool:
+        return any(True for _ in self.scan(tk, tk, keys_only=True))
+
+    def version_of(self, tk: bytes) -> int:
+        """The version that wrote the visible value of ``tk`` (0 if none)."""
+        for _, version in self._visible(tk, tk, keys_only=True):
+            return version
+        return 0
+
+    def scan(
+        self, begin: bytes, end: bytes, *, keys_only: bool = False, buffers: bool = False
+    ) -> Iterator[tuple[bytes, Value | None]]:
+        """Visible ``(tkey, value)`` pairs with ``begin <= tkey <= end`` (both inclusive).
+
+        With ``buffers=True`` values are zero-copy views valid only until the next step.
+        """
+        for tk, _, value in self._visible(begin, end, keys_only=keys_only, with_values=True):
+            yield tk, (value if buffers or value is None else bytes(value))
+
+    def keys(self, begin: bytes, end: bytes) -> list[bytes]:
+        return [tk for tk, _ in self.scan(begin, end, keys_only=True)]
+
+    def _visible(self, begin: bytes, end: bytes, *, keys_only: bool, with_values: bool = False):
+        start = self._prefix + begin + b"\x00" * keys.SUFFIX_LEN
+        stop = self._prefix + end + b"\xff" * keys.SUFFIX_LEN + b"\x00"
+        ancestry = self.ancestry
+        with self.session.reading() as txn:
+            group_tk: bytes | None = None
+            entries: dict[int, bool] = {}
+            values: dict[int, Value | None] = {}
+            for key, value in txn.scan(start, stop, keys_only=keys_only):
+                tk = key[keys.PREFIX_LEN : -keys.SUFFIX_LEN]
+                if tk != group_tk:
+                    if entries:
+                        yield from self._pick(group_tk, entries, values, ancestry, with_values)
+                    group_tk, entries, values = tk, {}, {}
+                version = int.from_bytes(key[-9:-5], "big")
+                entries[version] = key[-1] == keys.MARKER_TOMBSTONE
+                values[version] = value
+            if entries:
+                yield from self._pick(group_tk, entries, values, ancestry, with_values)
+
+    @staticmethod
+    def _pick(tk, entries, values, ancestry: Ancestry, with_values: bool):
+        try:
+            winner = ancestry.visible(entries)
+        except VersionConflict as exc:
+            raise VersionConflict(f"found multiple kv for key {tk.hex()} among parents: {exc}")
+        if winner is not None:
+            yield (tk, winner, values[winner]) if with_values else (tk, winner)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def put(self, tk: bytes, value: Value) -> None:
+        txn = self.session.writer()
+        v = self.version
+        txn.put(keys.data_key(self.instance_id, tk, v), value)
+        txn.delete(keys.data_key(self.instance_id, tk, v, tombstone=True))
+
+    def put_many(self, items: Iterator[tuple[bytes, Value]] | Sequence[tuple[bytes, Value]]) -> int:
+        n = 0
+        for tk, value in items:
+            self.put(tk, value)
+            n += 1
+        return n
+
+    def delete(self, tk: bytes) -> None:
+        """Hide ``tk`` at this version and its descendants; ancestors keep their value."""
+        txn = self.session.writer()
+        v = self.version
+        txn.delete(keys.data_key(self.instance_id, tk, v))
+        txn.put(keys.data_key(self.instance_id, tk, v, tombstone=True), b"")
+
+    def delete_range(self, begin: bytes, end: bytes) -> int:
+        """Tombstone every TKey visible in ``[begin, end]``; returns how many."""
+        doomed = self.keys(begin, end)
+        for tk in doomed:
+            self.delete(tk)
+        return len(doomed)
+
+    def delete_all(self) -> int:
+        """Physically remove every key of the instance, all versions (instance deletion)."""
+        start, stop = keys.instance_range(self.instance_id)
+        return self.session.writer().delete_range(start, stop)

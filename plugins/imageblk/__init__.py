@@ -1,0 +1,8 @@
+"""The imageblk datatype plugin (registration only; the datatype is being built)."""
+
+from core import hookimpl
+
+
+@hookimpl
+def dvidpy_register_datatypes(registry) -> None:
+    """Nothing registered yet."""
