@@ -185,3 +185,20 @@ def _unfilter(kind: int, line: np.ndarray, prior: np.ndarray, bpp: int) -> np.nd
             pred = left if pa <= pb and pa <= pc else (up if pb <= pc else up_left)
         out[i] = (line[i] + pred) & 0xFF
     return out.astype(np.uint8)
+
+
+def encode_jpeg_gray(pixels: np.ndarray, quality: int = DEFAULT_JPEG_QUALITY) -> bytes:
+    """A baseline 1-component JPEG of a 2-D uint8 array."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), "L").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def decode_jpeg(data: bytes | memoryview) -> np.ndarray:
+    """Decode a JPEG into a 2-D uint8 array (grey) or ``(h, w, 3)`` (colour)."""
+    try:
+        with Image.open(io.BytesIO(bytes(data))) as image:
+            image.load()
+            return np.asarray(image)
+    except OSError as exc:
+        raise ValueError(f"not a decodable JPEG: {exc}") from exc

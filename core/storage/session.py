@@ -26,23 +26,42 @@ class Session:
         self.engine = engine
         self.writable = writable
         self._write: WriteTxn | None = None
+        self._read: ReadTxn | None = None
         #: Called after an abort, to undo in-memory changes that rode on the transaction.
         self.on_abort: list = []
 
     @contextmanager
     def reading(self) -> Iterator[ReadTxn]:
-        """A transaction to read from: the open write transaction, or a fresh snapshot."""
+        """A transaction to read from: the open write transaction, or a snapshot.
+
+        Nested calls share the outermost snapshot, so many reads (all the blocks of a
+        subvolume) see one consistent state and pay for one transaction. Values read as
+        buffers stay valid until the outermost ``reading()`` ends.
+        """
         if self._write is not None:
             yield self._write
             return
+        if self._read is not None:
+            yield self._read
+            return
         with self.engine.reading() as txn:
-            yield txn
+            self._read = txn
+            try:
+                yield txn
+            finally:
+                self._read = None
 
     def writer(self) -> WriteTxn:
-        """The request's write transaction, opened on first use."""
+        """The request's write transaction, opened on first use.
+
+        Not allowed inside ``reading()``: a thread holding a snapshot while it waits for the
+        writer could deadlock with a store resize, which waits for every snapshot to end.
+        """
         if self._write is None:
             if not self.writable:
                 raise ReadOnlySession("this request may not write")
+            if self._read is not None:
+                raise RuntimeError("cannot begin writing inside a read snapshot; read first, then write")
             self._write = self.engine.begin_write()
         return self._write
 

@@ -1,8 +1,12 @@
-"""The imageblk datatype plugin (registration only; the datatype is being built)."""
+"""The imageblk plugin: uint8blk, uint16blk, uint32blk, uint64blk, float32blk and rgba8blk."""
 
 from core import hookimpl
+
+from plugins.imageblk.formats import IMAGE_TYPES
+from plugins.imageblk.routes import ImageType
 
 
 @hookimpl
 def dvidpy_register_datatypes(registry) -> None:
-    """Nothing registered yet."""
+    for voxel in IMAGE_TYPES:
+        registry.add(ImageType(voxel))

@@ -1,0 +1,230 @@
+"""What every block-volume datatype shares (imageblk's six types and labelblk).
+
+:class:`VolumeType` holds the per-request plumbing around the voxel engine: instance settings,
+the volume at the request's version, ``roi=``/``attenuation=``, block-aligned writes with
+extents bookkeeping, 2-D slice responses, and the info/metadata/extents/resolution endpoints.
+Datatypes subclass it and add their own endpoints.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from starlette.responses import PlainTextResponse, Response
+
+from core import Datatype, Instance, InstanceRequest, Region, Settings, bad_request
+from core.geometry import Geometry, Subvolume, parse_geometry
+from core.imaging import ImageFormat, encode_image
+
+from plugins.imageblk.config import VolumeConfig, configure_new, float32_json
+from plugins.imageblk.formats import VoxelType
+from plugins.imageblk.slices import box_filter, isotropic_source, nearest
+from plugins.imageblk.voxels import BlockCodec, Volume, check_request_size, extents_from_json
+
+NDDATA_JSON = "application/vnd.dvid-nd-data+json"
+
+
+class VolumeType(Datatype):
+    """Base class of block-volume datatypes; ``voxel`` says what one voxel is."""
+
+    voxel: VoxelType
+
+    def __init__(self, voxel: VoxelType, help_text: str) -> None:
+        super().__init__()
+        self.voxel = voxel
+        self.name = voxel.typename
+        self.version = voxel.version
+        self.url = voxel.url
+        self.help_text = help_text
+        self.endpoints.update(
+            {
+                "": self.serve_config,
+                "metadata": self.serve_metadata,
+                "extents": self.serve_extents,
+                "resolution": self.serve_resolution,
+            }
+        )
+
+    # -- instance settings -------------------------------------------------------------------------
+
+    def create(self, settings: Settings, instance: Instance) -> None:
+        configure_new(instance, settings)
+
+    def config(self, instance: Instance) -> VolumeConfig:
+        return VolumeConfig.of(instance)
+
+    def volume(self, req: InstanceRequest) -> Volume:
+        """The instance's blocks at the request's version."""
+        config = self.config(req.instance)
+        codec = BlockCodec(config.block_size, self.voxel.dtype, req.instance.compression, req.instance.checksum)
+        return Volume(req.store, codec, self.voxel.fill_value(config.background))
+
+    def describe(self, instance: Instance, base: dict[str, Any]) -> dict[str, Any]:
+        config = self.config(instance)
+        return {"Base": base, "Extended": config.extended_json(self.voxel, config.extents)}
+
+    def version_extents(self, req: InstanceRequest) -> Subvolume | None:
+        """This version's extents, falling back to the instance's (as DVID does)."""
+        return self.volume(req).extents() or self.config(req.instance).extents
+
+    def info(self, req: InstanceRequest) -> dict[str, Any]:
+        extents = self.version_extents(req)
+        config = self.config(req.instance)
+        lo = list(extents.start) if extents else None
+        hi = list(extents.end) if extents else None
+        return {
+            "Base": req.base_info(),
+            "Extended": config.extended_json(self.voxel, extents),
+            "Extents": {"MinPoint": lo, "MaxPoint": hi},
+        }
+
+    # -- reading and writing for a request -----------------------------------------------------------
+
+    def region_of(self, req: InstanceRequest) -> tuple[Region | None, int]:
+        """The ``roi=`` region (or None) and the ``attenuation=`` shift (0 if none)."""
+        name = req.query.get("roi")
+        if not name:
+            return None, 0
+        attenuation = 0
+        text = req.query.get("attenuation")
+        if text:
+            try:
+                attenuation = int(text)
+            except ValueError:
+                attenuation = 0
+            if not 1 <= attenuation <= 7:
+                raise bad_request("Attenuation should be from 1 to 7 (divides by 2^n)")
+        return req.region(name), attenuation if self.voxel.byte_channels else 0
+
+    def read(self, req: InstanceRequest, box: Subvolume) -> np.ndarray:
+        check_request_size(box, self.voxel.bytes_per_voxel)
+        region, attenuation = self.region_of(req)
+        return self.volume(req).read(box, region=region, attenuation=attenuation)
+
+    def write(self, req: InstanceRequest, box: Subvolume, data: np.ndarray) -> list:
+        """Store a block-aligned array, honouring ``roi=``; grows this version's extents."""
+        check_request_size(box, self.voxel.bytes_per_voxel)
+        region, _ = self.region_of(req)
+        volume = self.volume(req)
+        if not box.is_aligned(volume.block_size):
+            raise bad_request(f"cannot store voxels in non-block aligned geometry {box.describe()}")
+        written = volume.write(box, data, region=region)
+        self.grow_extents(req, volume, box)
+        return written
+
+    def grow_extents(self, req: InstanceRequest, volume: Volume, box: Subvolume) -> None:
+        """Grow the version's extents and the instance's copy (saved only when it changes)."""
+        volume.grow_extents(box)
+        config = self.config(req.instance)
+        grown = box if config.extents is None else config.extents.union(box)
+        if grown != config.extents:
+            req.save_instance(
+                lambda: replace(config, min_point=grown.start, max_point=grown.end).store_in(req.instance)
+            )
+
+    def body_array(self, req: InstanceRequest, box: Subvolume, data: bytes, what: str = "voxels") -> np.ndarray:
+        expected = box.num_voxels * self.voxel.bytes_per_voxel
+        if len(data) != expected:
+            raise bad_request(f"{what} data was {len(data)} bytes, expected {expected} bytes for {box.describe()}")
+        return np.frombuffer(data, dtype=self.voxel.dtype).reshape(box.shape_zyx)
+
+    # -- 2-D images ----------------------------------------------------------------------------------
+
+    def slice_image(self, req: InstanceRequest, geometry: Geometry, isotropic: bool, fmt_text: str) -> Response:
+        """A 2-D slice as an image; ``isotropic`` resamples to square physical pixels."""
+        fmt = ImageFormat.parse(fmt_text)
+        source = isotropic_source(geometry, self.config(req.instance).voxel_size) if isotropic else geometry
+        plane = source.plane(self.read(req, source.box))
+        width, height = geometry.size2d  # type: ignore[misc]
+        if plane.shape != (height, width):
+            return self.encode(self.resize(plane, width, height), fmt)
+        return self.encode(self.voxel.to_image(plane), fmt)
+
+    def resize(self, plane: np.ndarray, width: int, height: int) -> np.ndarray:
+        """Scale a slice to the requested size and return its image carrier."""
+        if not self.voxel.interpolable:
+            return self.voxel.to_image(nearest(plane, width, height))
+        if self.voxel.byte_channels and self.voxel.dtype.itemsize > 1:
+            return box_filter(self.voxel.to_image(plane), width, height)
+        return self.voxel.to_image(box_filter(plane, width, height))
+
+    @staticmethod
+    def encode(pixels: np.ndarray, fmt: ImageFormat) -> Response:
+        return Response(encode_image(pixels, fmt), media_type=fmt.media_type)
+
+    # -- shared endpoints -----------------------------------------------------------------------------
+
+    def serve_metadata(self, req: InstanceRequest) -> Response:
+        config = self.config(req.instance)
+        extents = self.volume(req).extents()
+        axes = []
+        for i, label in enumerate("XYZ"):
+            axes.append({
+                "Label": label,
+                "Resolution": float32_json(config.voxel_size[i]),
+                "Units": config.voxel_units[i],
+                "Size": extents.size[i] if extents else 0,
+                "Offset": extents.offset[i] if extents else 0,
+            })
+        body = {"Axes": axes, "Properties": config.extended_json(self.voxel, extents)}
+        return Response(json.dumps(body, separators=(",", ":")) + "\n", media_type=NDDATA_JSON)
+
+    def serve_extents(self, req: InstanceRequest) -> Response:
+        if req.method != "POST":
+            raise bad_request("extents endpoint only supports POST HTTP verb")
+        body = req.json_body("extents")
+        if not isinstance(body, dict):
+            raise bad_request("extents must be posted as a JSON object with MinPoint and MaxPoint")
+        points = {}
+        for key in ("MinPoint", "MaxPoint"):
+            value = body.get(key, [0, 0, 0])
+            if not (isinstance(value, list) and len(value) == 3 and all(isinstance(v, int) for v in value)):
+                raise bad_request(f"{key} must be a list of 3 integers, not {json.dumps(value)}")
+            points[key] = value
+        extents = extents_from_json(points)
+        if extents is None or extents.empty:
+            raise bad_request(f"MaxPoint {points['MaxPoint']} must not be below MinPoint {points['MinPoint']}")
+        self.volume(req).set_extents(extents)
+        return Response(b"")
+
+    def serve_resolution(self, req: InstanceRequest) -> Response:
+        if req.method != "POST":
+            raise bad_request("resolution endpoint only supports POST HTTP verb")
+        body = req.json_body("resolution")
+        if not (isinstance(body, list) and len(body) == 3 and all(isinstance(v, (int, float)) for v in body)):
+            raise bad_request(f"resolution must be a JSON array of 3 numbers, not {json.dumps(body)}")
+        if any(v <= 0 for v in body):
+            raise bad_request("resolution must be positive on every axis")
+        sizes = tuple(float(np.float32(v)) for v in body)
+
+        config = self.config(req.instance)
+        req.save_instance(lambda: replace(config, voxel_size=sizes).store_in(req.instance))
+        return Response(b"")
+
+    def serve_config(self, req: InstanceRequest) -> Response:
+        """POST a JSON object of settings to the instance root to change them."""
+        if req.method != "POST":
+            raise req.bad_api()
+        body = req.json_body("configuration")
+        if not isinstance(body, dict):
+            raise bad_request("configuration must be posted as a JSON object")
+        settings = Settings(body)
+        old = self.config(req.instance)
+        new = old.updated(settings, creating=False)
+        if new.block_size != old.block_size and self.volume(req).has_blocks():
+            raise bad_request("BlockSize cannot change once blocks are stored")
+        req.save_instance(lambda: new.store_in(req.instance))
+        return PlainTextResponse(
+            f"Changed '{req.instance.name}' based on received configuration:\n{json.dumps(body)}\n"
+        )
+
+
+def geometry_args(req: InstanceRequest, what: str = "raw") -> tuple[Geometry, str]:
+    """``<dims>/<size>/<offset>[/<format>]`` after the keyword, parsed."""
+    args = req.args
+    if len(args) < 3:
+        raise bad_request(f'"{what}" must be followed by shape/size/offset')
+    return parse_geometry(args[0], args[1], args[2]), args[3] if len(args) > 3 else ""

@@ -1,0 +1,304 @@
+"""The voxel engine: blocks of a volume in the store, read and written as whole numpy arrays.
+
+Shared by imageblk and labelblk. A volume is a grid of fixed-size blocks; each stored block is
+one value under DVID's block key (class 23 + ZYX block index) holding the whole block (x fastest,
+then y, then z) serialized in DVID's value format (LZ4 by default). Per-request work is numpy on
+whole blocks; the blocks of a request are read inside one store snapshot and written inside the
+request's one write transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core import Region, VersionedStore, bad_request
+from core.codecs import Checksum, Compression, CorruptValue, Kind, deserialize, payload, serialize, value_format
+from core.geometry import Point3, Subvolume
+from core.imaging import decode_jpeg, encode_jpeg_gray
+from core.storage import keys
+
+BLOCK_CLASS = 23
+EXTENTS_TKEY = keys.tkey(24)
+FIRST_BLOCK_TKEY, LAST_BLOCK_TKEY = keys.tkey_class_range(BLOCK_CLASS)
+_BLOCK_PREFIX = keys.tkey(BLOCK_CLASS)
+
+#: DVID refuses voxel requests over 3 GiB.
+MAX_REQUEST_BYTES = 3 << 30
+
+
+def block_tkey(x: int, y: int, z: int) -> bytes:
+    return _BLOCK_PREFIX + keys.index_zyx(x, y, z)
+
+
+def block_coord(tk: bytes) -> Point3:
+    return keys.decode_index_zyx(tk[2:14])
+
+
+def check_request_size(box: Subvolume, bytes_per_voxel: int) -> None:
+    if box.empty:
+        raise bad_request(f"Illegal geometry requested: size {box.size} must be positive on every axis")
+    n = box.num_voxels * bytes_per_voxel
+    if n > MAX_REQUEST_BYTES:
+        raise bad_request(f"Requested payload ({n} bytes) exceeds this DVID server's set limit ({MAX_REQUEST_BYTES})")
+
+
+@dataclass(frozen=True)
+class BlockCodec:
+    """How one instance's blocks are shaped and serialized."""
+
+    block_size: Point3
+    dtype: np.dtype
+    compression: Compression = Compression()
+    checksum: Checksum = Checksum.NONE
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        bx, by, bz = self.block_size
+        return bz, by, bx
+
+    @property
+    def voxels(self) -> int:
+        bx, by, bz = self.block_size
+        return bx * by * bz
+
+    @property
+    def nbytes(self) -> int:
+        return self.voxels * self.dtype.itemsize
+
+    def encode(self, block: np.ndarray | memoryview | bytes) -> bytes:
+        return serialize(block, self.compression, self.checksum, jpeg_encoder=self._jpeg)
+
+    def decode(self, value: bytes | memoryview) -> np.ndarray:
+        """The block array ``[z][y][x]`` of a stored value (read-only view when possible)."""
+        try:
+            raw = deserialize(value, jpeg_decoder=self._unjpeg)
+        except CorruptValue as exc:
+            raise bad_request(f"stored block could not be decoded: {exc}")
+        if len(raw) != self.nbytes:
+            raise bad_request(f"stored block holds {len(raw)} bytes, expected {self.nbytes}")
+        return np.frombuffer(raw, dtype=self.dtype).reshape(self.shape)
+
+    def _jpeg(self, raw: bytes | memoryview, width: int) -> bytes:
+        if self.dtype.itemsize != 1:
+            raise bad_request("JPEG block storage needs 1-byte voxels")
+        pixels = np.frombuffer(raw, dtype=np.uint8)
+        if len(pixels) % width:
+            raise bad_request("Illegal block dimensions on compression")
+        return encode_jpeg_gray(pixels.reshape(-1, width))
+
+    @staticmethod
+    def _unjpeg(data: bytes | memoryview) -> bytes:
+        pixels = decode_jpeg(data)
+        return np.ascontiguousarray(pixels[..., 0] if pixels.ndim == 3 else pixels).tobytes()
+
+    def record_payload(self, value: bytes | memoryview, mode: str) -> bytes | memoryview:
+        """A stored value as block streams send it: ``""`` stored payload, ``jpeg``, ``uncompressed``, ``lz4``.
+
+        ``lz4`` (labelblk's ``blocks``) is the bare LZ4 block without its 4-byte size.
+        """
+        if mode == "uncompressed":
+            return self.decode(value).tobytes()
+        kind, _ = value_format(value)
+        body = payload(value)
+        if mode == "jpeg" and kind != Kind.JPEG:
+            raise bad_request(f"can't encode JPEG: expected internal block data to be JPEG, was {kind.name} instead")
+        if mode == "lz4":
+            if kind != Kind.LZ4:
+                raise bad_request(f"Expected internal block data to be LZ4, was {kind.name} instead.")
+            return body[4:]
+        return body
+
+
+def block_record(coord: Point3, data: bytes | memoryview) -> bytes:
+    """One record of a block stream: int32 x, y, z and byte count (little-endian), then the bytes."""
+    return struct.pack("<iiii", *coord, len(data)) + bytes(data)
+
+
+class Volume:
+    """An instance's blocks as seen from one version."""
+
+    def __init__(self, store: VersionedStore, codec: BlockCodec, fill: Any = 0) -> None:
+        self.store = store
+        self.codec = codec
+        self.fill = fill
+
+    @property
+    def block_size(self) -> Point3:
+        return self.codec.block_size
+
+    def background_block(self) -> np.ndarray:
+        return np.full(self.codec.shape, self.fill, dtype=self.codec.dtype)
+
+    # -- finding stored blocks ---------------------------------------------------------------------
+
+    def stored(self, blocks: Subvolume) -> Iterator[tuple[Point3, memoryview]]:
+        """Stored blocks inside a box of block coordinates, in ZYX order, as zero-copy values.
+
+        Call inside ``store.session.reading()`` if the values must outlive one step.
+        """
+        x0, x1 = blocks.start[0], blocks.end[0]
+        with self.store.session.reading():
+            for y, z, _, _ in blocks.rows():
+                for tk, value in self.store.scan(block_tkey(x0, y, z), block_tkey(x1, y, z), buffers=True):
+                    yield block_coord(tk), value
+
+    def fetch(self, coords: Iterable[Point3]) -> Iterator[tuple[Point3, memoryview | None]]:
+        """The stored value (or None) of each listed block."""
+        with self.store.session.reading():
+            for coord in coords:
+                tk = block_tkey(*coord)
+                found = None
+                for _, value in self.store.scan(tk, tk, buffers=True):
+                    found = value
+                yield coord, found
+
+    def has_blocks(self) -> bool:
+        """True if any version holds a block of this instance (used before changing BlockSize)."""
+        lo, hi = keys.instance_range(self.store.instance_id)
+        with self.store.session.reading() as txn:
+            for key, _ in txn.scan(lo, hi, keys_only=True):
+                tk, _, _ = keys.split_data_key(key)
+                if tk[:1] == bytes((BLOCK_CLASS,)):
+                    return True
+        return False
+
+    # -- reading voxels ----------------------------------------------------------------------------
+
+    def read(self, box: Subvolume, *, region: Region | None = None, attenuation: int = 0) -> np.ndarray:
+        """The voxels of ``box`` as an array ``[z][y][x]``.
+
+        Voxels never written read as the fill value. With a region, stored blocks outside it
+        read as the fill value too, or, with ``attenuation`` n, as their values shifted right
+        by n bits (for types of 8-bit channels).
+        """
+        out = np.empty(box.shape_zyx, dtype=self.codec.dtype)
+        blocks = box.block_bounds(self.block_size)
+        with self.store.session.reading():
+            found = list(self.stored(blocks))
+            inside = _inside(region, [c for c, _ in found])
+            covered = self._covers_all(blocks, len(found))
+            if not covered:
+                out.fill(self.fill)
+            for (coord, value), ok in zip(found, inside):
+                if ok:
+                    block = self.codec.decode(value)
+                elif attenuation:
+                    block = (self.codec.decode(value).view(np.uint8) >> attenuation).view(self.codec.dtype)
+                else:
+                    block = None
+                self._paste(out, box, coord, block)
+        return out
+
+    @staticmethod
+    def _covers_all(blocks: Subvolume, found: int) -> bool:
+        return found == blocks.num_voxels
+
+    def _paste(self, out: np.ndarray, box: Subvolume, coord: Point3, block: np.ndarray | None) -> None:
+        bx, by, bz = self.block_size
+        ox, oy, oz = box.offset
+        ex, ey, ez = box.end
+        x0, y0, z0 = coord[0] * bx, coord[1] * by, coord[2] * bz
+        lx, ly, lz = max(x0, ox), max(y0, oy), max(z0, oz)
+        hx, hy, hz = min(x0 + bx - 1, ex), min(y0 + by - 1, ey), min(z0 + bz - 1, ez)
+        dst = out[lz - oz : hz - oz + 1, ly - oy : hy - oy + 1, lx - ox : hx - ox + 1]
+        if block is None:
+            dst.fill(self.fill)
+        else:
+            dst[...] = block[lz - z0 : hz - z0 + 1, ly - y0 : hy - y0 + 1, lx - x0 : hx - x0 + 1]
+
+    def values_at(self, points: np.ndarray) -> np.ndarray:
+        """The voxel value at each of an ``(N, 3)`` array of (x, y, z) points; each block read once."""
+        points = np.asarray(points, dtype=np.int64).reshape(-1, 3)
+        size = np.array(self.block_size, dtype=np.int64)
+        blocks = points // size
+        local = points - blocks * size
+        unique, which = np.unique(blocks, axis=0, return_inverse=True)
+        which = which.reshape(-1)
+        out = np.full(len(points), self.fill, dtype=self.codec.dtype)
+        with self.store.session.reading():
+            for i, (_, value) in enumerate(self.fetch(tuple(int(v) for v in b) for b in unique)):
+                if value is None:
+                    continue
+                block = self.codec.decode(value)
+                sel = np.flatnonzero(which == i)
+                out[sel] = block[local[sel, 2], local[sel, 1], local[sel, 0]]
+        return out
+
+    # -- writing voxels ----------------------------------------------------------------------------
+
+    def write(self, box: Subvolume, data: np.ndarray, *, region: Region | None = None) -> list[Point3]:
+        """Store a block-aligned ``[z][y][x]`` array as whole blocks; returns the blocks written.
+
+        With a region, blocks outside it are left as they were.
+        """
+        if not box.is_aligned(self.block_size):
+            raise bad_request(f"cannot store voxels in non-block aligned geometry {box.describe()}")
+        blocks = box.block_bounds(self.block_size)
+        nbz, nby, nbx = blocks.shape_zyx
+        bz, by, bx = self.codec.shape
+        grid = data.reshape(nbz, bz, nby, by, nbx, bx).transpose(0, 2, 4, 1, 3, 5)
+        coords = blocks.coords_zyx()
+        flat = np.ascontiguousarray(grid).reshape(len(coords), -1)
+        written = []
+        for i in np.flatnonzero(_inside(region, coords)):
+            coord = (int(coords[i, 0]), int(coords[i, 1]), int(coords[i, 2]))
+            self.store.put(block_tkey(*coord), self.codec.encode(flat[i].data))
+            written.append(coord)
+        return written
+
+    def write_block(self, coord: Point3, block: np.ndarray | bytes | memoryview) -> None:
+        data = memoryview(np.ascontiguousarray(block)) if isinstance(block, np.ndarray) else block
+        self.store.put(block_tkey(*coord), self.codec.encode(data))
+
+    def delete_blocks(self, coords: Iterable[Point3]) -> int:
+        """Tombstone blocks at this version (ancestors keep theirs); returns how many existed."""
+        n = 0
+        for coord in coords:
+            tk = block_tkey(*coord)
+            if self.store.exists(tk):
+                self.store.delete(tk)
+                n += 1
+        return n
+
+    # -- extents -----------------------------------------------------------------------------------
+
+    def extents(self) -> Subvolume | None:
+        """This version's extents (MinPoint..MaxPoint), or None before any write."""
+        value = self.store.get(EXTENTS_TKEY)
+        if not value:
+            return None
+        return extents_from_json(json.loads(deserialize(value)))
+
+    def set_extents(self, box: Subvolume) -> None:
+        raw = json.dumps({"MinPoint": list(box.start), "MaxPoint": list(box.end)}, separators=(",", ":"))
+        self.store.put(EXTENTS_TKEY, serialize(raw.encode(), Compression(Kind.NONE)))
+
+    def grow_extents(self, box: Subvolume) -> Subvolume:
+        """Widen this version's extents to include ``box``; returns the new extents."""
+        current = self.extents()
+        grown = box if current is None else current.union(box)
+        if grown != current:
+            self.set_extents(grown)
+        return grown
+
+
+def extents_from_json(obj: dict) -> Subvolume | None:
+    lo, hi = obj.get("MinPoint"), obj.get("MaxPoint")
+    if lo is None or hi is None:
+        return None
+    return Subvolume.from_bounds(tuple(lo), tuple(hi))  # type: ignore[arg-type]
+
+
+def _inside(region: Region | None, coords) -> np.ndarray:
+    n = len(coords)
+    if region is None:
+        return np.ones(n, dtype=bool)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    return np.asarray(region.contains_blocks(np.asarray(coords, dtype=np.int64).reshape(n, 3)), dtype=bool)
