@@ -110,6 +110,16 @@ class InstanceRequest:
     def instance_named(self, name: str) -> Instance | None:
         return self.repo.instances.get(name)
 
+    def subscribers(self) -> list[Instance]:
+        """Instances of this repo whose sync list names this instance (they follow its changes)."""
+        me = self.instance.data_uuid
+        return [inst for inst in self.repo.instances.values() if me in inst.syncs]
+
+    def synced_to(self) -> list[Instance]:
+        """The instances this instance's sync list names."""
+        wanted = set(self.instance.syncs)
+        return [inst for inst in self.repo.instances.values() if inst.data_uuid in wanted]
+
     def save_instance(self, change: Callable[[], None]) -> None:
         """Apply ``change`` to ``self.instance`` and persist it with this request's writes."""
         self.server.save_instance(self, change)
@@ -178,6 +188,31 @@ class Datatype:
         if req.method not in ("GET", "HEAD"):
             raise bad_request("info endpoint only supports GET HTTP verb")
         return json_response(self.info(req))
+
+    def serve_sync(self, req: InstanceRequest) -> Response:
+        """``POST .../sync`` with ``{"sync": "name1,name2"}``: append to (or with ``?replace=true``
+        replace) the instances this one follows. Datatypes that support syncs register it and may
+        override :meth:`check_sync` to refuse sources they cannot follow."""
+        if req.method != "POST":
+            raise bad_request("Only POST allowed to sync endpoint")
+        body = req.json_body("sync")
+        if not isinstance(body, dict) or not isinstance(body.get("sync", ""), str):
+            raise bad_request('sync must be posted as {"sync": "name1,name2"}')
+        targets = req.server.sync_targets(req.repo, body.get("sync", ""))
+        for data_uuid in targets:
+            other = next(i for i in req.repo.instances.values() if i.data_uuid == data_uuid)
+            self.check_sync(req, other)
+        replace = req.query.get("replace", "").lower() in ("true", "1", "on")
+
+        def change() -> None:
+            syncs = [] if replace else list(req.instance.syncs)
+            req.instance.syncs = syncs + [t for t in targets if t not in syncs]
+
+        req.save_instance(change)
+        return Response(b"")
+
+    def check_sync(self, req: InstanceRequest, source: Instance) -> None:
+        """Refuse (raise a 400) a sync source this datatype cannot follow; default accepts all."""
 
     def serve_tags(self, req: InstanceRequest) -> Response:
         if req.method in ("GET", "HEAD"):
