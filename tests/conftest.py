@@ -37,6 +37,9 @@ def test_plugins(*extra: object) -> Plugins:
     return Plugins(make_plugin_manager(entry_points=False, extra=(dvidpy_testkv, *extra)))
 
 
+test_plugins.__test__ = False  # a helper, not a test, when a test module imports it
+
+
 class Harness:
     """A dvidpy app on a data folder, with an in-process client; restartable on the same folder."""
 
