@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     types = sub.add_parser("types", help="list installed datatypes, their versions and plugins")
     types.set_defaults(run=cmd_types)
 
+    sub.add_parser("bench", help="run the benchmark: dvidpy bench [--quick] [--json FILE] (python -m benchmarks)")
+
     repos = sub.add_parser("repos", help="create or delete repos on a running server")
     repos.add_argument("action", choices=["new", "delete"])
     repos.add_argument("args", nargs="*", help="new: ALIAS DESCRIPTION; delete: UUID")
@@ -124,6 +126,11 @@ def cmd_repo(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        from benchmarks.__main__ import main as bench_main
+
+        return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
     return args.run(args)
 

@@ -1,0 +1,55 @@
+"""A plain keep-alive HTTP client and a timer: the same client measures dvidpy and the limit."""
+
+from __future__ import annotations
+
+import http.client
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+class Client:
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> bytes:
+        self.conn.request(method, path, body=body)
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{method} {path} -> {response.status}: {data[:300]!r}")
+        return data
+
+    def get(self, path: str, body: bytes | None = None) -> bytes:
+        return self.request("GET", path, body)
+
+    def post(self, path: str, body: bytes) -> bytes:
+        return self.request("POST", path, body)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@dataclass
+class Timing:
+    seconds: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def timed(action: Callable[[], object], runs: int, check: Callable[[object], None] | None = None) -> Timing:
+    """Run ``action`` once to warm up (checking its result), then ``runs`` timed times."""
+    result = action()
+    if check is not None:
+        check(result)
+    seconds = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = action()
+        seconds.append(time.perf_counter() - t0)
+    if check is not None:
+        check(result)
+    return Timing(seconds)

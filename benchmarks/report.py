@@ -1,0 +1,64 @@
+"""The benchmark's table and its verdict on the targets of issue 6."""
+
+from __future__ import annotations
+
+
+def _find(results: list[dict], prefix: str) -> dict | None:
+    return next((r for r in results if r["name"].startswith(prefix)), None)
+
+
+def targets(results: list[dict], size: int) -> list[dict]:
+    """Each target: what was measured, the goal, and whether it was met."""
+    out = []
+    n = min(256, size)
+    get = _find(results, f"GET grayscale {n}x{n}x{n} raw")
+    if get and "x_limit" in get:
+        out.append({"target": f"{n}^3 uint8 GET >= 0.5x the trivial endpoint", "value": get["x_limit"], "met": get["x_limit"] >= 0.5})
+    if get and "x_peer" in get:
+        out.append({"target": f"{n}^3 uint8 GET >= 1.0x TensorStore", "value": get["x_peer"], "met": get["x_peer"] >= 1.0})
+    post = _find(results, "POST uint8")
+    if post:
+        out.append({"target": "uint8 3D POST >= 300 MB/s", "value": post["MBps"], "met": post["MBps"] >= 300})
+    batch = _find(results, "labels batch 100000")
+    if batch:
+        out.append({"target": "labels batch >= 1M points/s at 100k", "value": batch["points_per_s"], "met": batch["points_per_s"] >= 1e6})
+    xy = _find(results, "GET xy png")
+    if xy:
+        out.append({"target": "xy png slice <= 40 ms", "value": xy["ms"], "met": xy["ms"] <= 40})
+        for plane in ("xz", "yz"):
+            other = _find(results, f"GET {plane} png")
+            if other:
+                ratio = round(other["ms"] / xy["ms"], 2)
+                out.append({"target": f"{plane} png within 2x of xy", "value": ratio, "met": ratio <= 2})
+    for name in ("grayscale", "labels"):
+        mem = _find(results, f"peak memory GET {name}")
+        if mem:
+            out.append({"target": f"peak memory of a wide {name} GET <= 3x the response", "value": mem["x_response"], "met": mem["x_response"] <= 3})
+    return out
+
+
+def print_table(report: dict) -> None:
+    print()
+    print(f"dvidpy benchmark: {report['size']}^3 volumes, median of {report['runs']} run(s), {report['seconds']} s in all")
+    head = f"{'measurement':<44} {'ms':>9} {'MB/s':>8} {'limit ms':>9} {'x limit':>8} {'numpy ms':>9} {'peer ms':>9} {'x peer':>7}"
+    print(head)
+    print("-" * len(head))
+    for r in report["results"]:
+        if "ms" not in r:
+            continue
+        cells = [f"{r['name']:<44}", f"{r['ms']:>9.2f}", f"{r['MBps']:>8.1f}"]
+        cells.append(f"{r['limit_ms']:>9.2f}" if "limit_ms" in r else " " * 9)
+        cells.append(f"{r['x_limit']:>8.2f}" if "x_limit" in r else " " * 8)
+        cells.append(f"{r['numpy_ms']:>9.2f}" if "numpy_ms" in r else " " * 9)
+        cells.append(f"{r['peer_ms']:>9.2f}" if "peer_ms" in r else " " * 9)
+        cells.append(f"{r['x_peer']:>7.2f}" if "x_peer" in r else " " * 7)
+        extra = f"  {r['points_per_s']:,} points/s" if "points_per_s" in r else ""
+        print(" ".join(cells) + extra)
+    for r in report["results"]:
+        if "x_response" in r:
+            print(f"{r['name']}: server grew {r['peak_growth_bytes'] / 2**20:.1f} MiB for a "
+                  f"{r['bytes'] / 2**20:.1f} MiB answer ({r['x_response']}x)")
+    print("\nx limit = limit time / dvidpy time (1.0 = as fast as the trivial endpoint); x peer likewise for TensorStore.")
+    print("\ntargets:")
+    for t in report["targets"]:
+        print(f"  [{'met' if t['met'] else 'NOT met'}] {t['target']}: {t['value']}")

@@ -1,0 +1,89 @@
+"""Processes under test: ``dvidpy serve`` and the trivial endpoint, each in its own process."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Process:
+    """A server subprocess on 127.0.0.1 and a free port, waited for until it answers."""
+
+    def __init__(self, args: list[str], probe: str) -> None:
+        self.port = free_port()
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        self.proc = subprocess.Popen(
+            [sys.executable, *args, "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        self._wait(probe)
+
+    def _wait(self, probe: str) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", probe)
+                conn.getresponse().read()
+                conn.close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def rss_bytes(self) -> int:
+        return _status_kib(self.proc.pid, "VmRSS") * 1024
+
+    def reset_peak(self) -> bool:
+        """Reset the peak RSS counter (Linux); False where that is not possible."""
+        try:
+            Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
+            return True
+        except OSError:
+            return False
+
+    def peak_bytes(self) -> int:
+        return _status_kib(self.proc.pid, "VmHWM") * 1024
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def _status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def dvidpy_server(data: Path) -> Process:
+    return Process(["-m", "core.cli", "serve", "--data", str(data), "--log-level", "warning"], "/api/server/info")
+
+
+def trivial_server() -> Process:
+    return Process(
+        ["-m", "uvicorn", "benchmarks.trivial_app:app", "--host", "127.0.0.1", "--log-level", "warning",
+         "--lifespan", "on"],
+        "/bytes/1",
+    )

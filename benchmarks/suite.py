@@ -1,0 +1,186 @@
+"""What the benchmark measures, and the checks that every measured answer is right."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import lz4.block
+import numpy as np
+
+from benchmarks.client import Client, timed
+from benchmarks.peer import ZarrPeer, available
+from benchmarks.servers import dvidpy_server, trivial_server
+from benchmarks.volumes import grayscale, labels
+
+SLAB = 64
+
+
+class Suite:
+    def __init__(self, tmp: Path, size: int, runs: int) -> None:
+        self.size, self.runs = size, runs
+        print(f"generating {size}^3 grayscale and label volumes ...", flush=True)
+        self.gray = grayscale(size)
+        self.labels = labels(size)
+        self.dvid = dvidpy_server(tmp / "data")
+        self.trivial = trivial_server()
+        self.client = Client(self.dvid.port)
+        self.limit = Client(self.trivial.port)
+        self.peers = {}
+        if available():
+            print("writing the zarr copies for TensorStore ...", flush=True)
+            self.peers = {"gray": ZarrPeer(tmp / "zarr", "gray", self.gray),
+                          "labels": ZarrPeer(tmp / "zarr", "labels", self.labels)}
+        self.results: list[dict] = []
+
+    def close(self) -> None:
+        self.client.close()
+        self.limit.close()
+        self.dvid.stop()
+        self.trivial.stop()
+
+    # -- plan ------------------------------------------------------------------------------------
+
+    def run(self) -> list[dict]:
+        root = json.loads(self.client.post("/api/repos", b'{"alias": "bench"}'))["root"]
+        self.node = f"/api/node/{root}"
+        for typename, name in (("uint8blk", "grayscale"), ("labelblk", "labels")):
+            body = json.dumps({"typename": typename, "dataname": name}).encode()
+            self.client.post(f"/api/repo/{root}/instance", body)
+        self.ingest()
+        for n in self.cube_sizes():
+            self.subvolume("grayscale", self.gray, (n, n, n))
+        self.subvolume("grayscale", self.gray, self.wide())
+        for n in self.cube_sizes():
+            self.subvolume("labels", self.labels, (n, n, n))
+            self.subvolume("labels", self.labels, (n, n, n), lz4_transfer=True)
+        self.subvolume("labels", self.labels, self.wide(), lz4_transfer=True)
+        for plane in ("xy", "xz", "yz"):
+            self.slice_png(plane)
+        for n in (10_000, 100_000):
+            self.label_batch(min(n, self.size**3))
+        self.label_point()
+        self.memory("grayscale", self.gray, self.wide())
+        self.memory("labels", self.labels, self.wide())
+        return self.results
+
+    def cube_sizes(self) -> list[int]:
+        return sorted({min(64, self.size), min(256, self.size)})
+
+    def wide(self) -> tuple[int, int, int]:
+        return (self.size, self.size, max(32, self.size // 4))
+
+    def offset(self, shape_xyz) -> tuple[int, int, int]:
+        return tuple(((self.size - n) // 2) // 32 * 32 for n in shape_xyz)  # type: ignore[return-value]
+
+    def record(self, name: str, nbytes: int, timing, **refs) -> None:
+        ms = timing.median * 1000
+        row = {"name": name, "bytes": nbytes, "ms": round(ms, 3), "MBps": round(nbytes / timing.median / 1e6, 1)}
+        for ref, t in refs.items():
+            if t is not None:
+                row[f"{ref}_ms"] = round(t.median * 1000, 3)
+                row[f"x_{ref}"] = round(t.median / timing.median, 3)
+        self.results.append(row)
+        print(f"  {name}: {ms:.1f} ms", flush=True)
+
+    # -- measurements ----------------------------------------------------------------------------
+
+    def ingest(self) -> None:
+        """Whole volumes POSTed in z slabs; then the median of re-POSTing one uint8 slab."""
+        for name, volume in (("grayscale", self.gray), ("labels", self.labels)):
+            def post_all(name=name, volume=volume):
+                for z in range(0, self.size, SLAB):
+                    slab = volume[z : z + SLAB]
+                    nz = slab.shape[0]
+                    self.client.post(f"{self.node}/{name}/raw/0_1_2/{self.size}_{self.size}_{nz}/0_0_{z}", slab.tobytes())
+            t = timed(post_all, 0)
+            self.record(f"POST {name} whole volume ({self.size}^3, {SLAB}-slabs)", volume.nbytes, t)
+        slab = self.gray[:SLAB].tobytes()
+        url = f"{self.node}/grayscale/raw/0_1_2/{self.size}_{self.size}_{SLAB}/0_0_0"
+        self.record(f"POST uint8 {self.size}x{self.size}x{SLAB}", len(slab), timed(lambda: self.client.post(url, slab), self.runs))
+
+    def subvolume(self, name: str, volume: np.ndarray, shape_xyz, lz4_transfer: bool = False) -> None:
+        ox, oy, oz = self.offset(shape_xyz)
+        nx, ny, nz = shape_xyz
+        expected = volume[oz : oz + nz, oy : oy + ny, ox : ox + nx]
+        nbytes = expected.nbytes
+        url = f"{self.node}/{name}/raw/0_1_2/{nx}_{ny}_{nz}/{ox}_{oy}_{oz}" + ("?compression=lz4" if lz4_transfer else "")
+
+        def check(body: bytes) -> None:
+            raw = lz4.block.decompress(body, uncompressed_size=nbytes) if lz4_transfer else body
+            if raw != expected.tobytes():
+                raise AssertionError(f"GET {url} returned wrong data")
+
+        mine = timed(lambda: self.client.get(url), self.runs, check)
+        refs = {}
+        if not lz4_transfer:
+            refs["limit"] = timed(lambda: self.limit.get(f"/bytes/{nbytes}"), self.runs)
+            flat = np.ascontiguousarray(expected)
+            refs["numpy"] = timed(lambda: flat.copy(), self.runs)
+            peer = self.peers.get("gray" if name == "grayscale" else "labels")
+            if peer is not None:
+                def peer_check(arr) -> None:
+                    if not np.array_equal(arr, expected):
+                        raise AssertionError("TensorStore returned wrong data")
+                refs["peer"] = timed(lambda: peer.read((oz, oy, ox), (nz, ny, nx)), self.runs, peer_check)
+        label = f"GET {name} {nx}x{ny}x{nz}" + (" lz4" if lz4_transfer else " raw")
+        self.record(label, nbytes, mine, **refs)
+
+    def slice_png(self, plane: str) -> None:
+        from core.imaging import decode_png
+
+        n, mid = self.size, self.size // 2
+        offset = {"xy": (0, 0, mid), "xz": (0, mid, 0), "yz": (mid, 0, 0)}[plane]
+        url = f"{self.node}/grayscale/raw/{plane}/{n}_{n}/{offset[0]}_{offset[1]}_{offset[2]}"
+        expected = {"xy": self.gray[mid], "xz": self.gray[:, mid, :], "yz": self.gray[:, :, mid]}[plane]
+
+        def check(body: bytes) -> None:
+            if not np.array_equal(decode_png(body), expected):
+                raise AssertionError(f"GET {url} returned the wrong image")
+
+        self.record(f"GET {plane} png {n}x{n}", expected.nbytes, timed(lambda: self.client.get(url), self.runs, check))
+
+    def label_batch(self, count: int) -> None:
+        rng = np.random.default_rng(count)
+        points = rng.integers(0, self.size, (count, 3))
+        body = json.dumps(points.tolist()).encode()
+        expected = self.labels[points[:, 2], points[:, 1], points[:, 0]].tolist()
+
+        def check(reply: bytes) -> None:
+            if json.loads(reply) != expected:
+                raise AssertionError("labels batch returned wrong labels")
+
+        t = timed(lambda: self.client.get(f"{self.node}/labels/labels", body), self.runs, check)
+        self.record(f"labels batch {count} points", count * 8, t)
+        self.results[-1]["points_per_s"] = round(count / t.median)
+
+    def label_point(self) -> None:
+        x, y, z = (self.size // 3,) * 3
+        expected = int(self.labels[z, y, x])
+
+        def check(reply: bytes) -> None:
+            if json.loads(reply) != {"Label": expected}:
+                raise AssertionError("label returned the wrong label")
+
+        t = timed(lambda: self.client.get(f"{self.node}/labels/label/{x}_{y}_{z}"), max(self.runs, 20), check)
+        self.record("label single point", 8, t)
+
+    def memory(self, name: str, volume: np.ndarray, shape_xyz) -> None:
+        nx, ny, nz = shape_xyz
+        ox, oy, oz = self.offset(shape_xyz)
+        url = f"{self.node}/{name}/raw/0_1_2/{nx}_{ny}_{nz}/{ox}_{oy}_{oz}"
+        before = self.dvid.rss_bytes()
+        if not self.dvid.reset_peak():
+            return
+        body = self.client.get(url)
+        peak = self.dvid.peak_bytes()
+        if body != volume[oz : oz + nz, oy : oy + ny, ox : ox + nx].tobytes():
+            raise AssertionError(f"GET {url} returned wrong data")
+        self.results.append({
+            "name": f"peak memory GET {name} {nx}x{ny}x{nz}",
+            "bytes": len(body),
+            "peak_growth_bytes": peak - before,
+            "x_response": round((peak - before) / len(body), 2),
+        })
+        print(f"  peak memory GET {name}: {(peak - before) / 2**20:.1f} MiB for {len(body) / 2**20:.1f} MiB", flush=True)
