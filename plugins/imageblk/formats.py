@@ -25,7 +25,7 @@ def _bytes_as_rgba8(plane: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(plane).view(np.uint8).reshape(h, w, 4)
 
 
-def _bytes_as_rgba16(plane: np.ndarray) -> np.ndarray:
+def bytes_as_rgba16(plane: np.ndarray) -> np.ndarray:
     """Eight little-endian bytes per voxel shown as 16-bit RGBA samples, in file order."""
     h, w = plane.shape
     return np.ascontiguousarray(plane, dtype="<u8").view(">u2").astype(np.uint16).reshape(h, w, 4)
@@ -72,7 +72,7 @@ def _scalar(name: str, dtype: str, label: str, version: str, to_image, byte_chan
 UINT8 = _scalar("uint8blk", "u1", "uint8", "0.2", _grey, byte_channels=True)
 UINT16 = _scalar("uint16blk", "<u2", "uint16", "0.1", _grey)
 UINT32 = _scalar("uint32blk", "<u4", "uint32", "0.1", _bytes_as_rgba8)
-UINT64 = _scalar("uint64blk", "<u8", "uint64", "0.1", _bytes_as_rgba16)
+UINT64 = _scalar("uint64blk", "<u8", "uint64", "0.1", bytes_as_rgba16)
 FLOAT32 = _scalar("float32blk", "<f4", "float32", "0.1", _bytes_as_rgba8)
 RGBA8 = VoxelType(
     typename="rgba8blk",

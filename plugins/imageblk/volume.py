@@ -56,11 +56,14 @@ class VolumeType(Datatype):
     def config(self, instance: Instance) -> VolumeConfig:
         return VolumeConfig.of(instance)
 
-    def volume(self, req: InstanceRequest) -> Volume:
-        """The instance's blocks at the request's version."""
-        config = self.config(req.instance)
-        codec = BlockCodec(config.block_size, self.voxel.dtype, req.instance.compression, req.instance.checksum)
-        return Volume(req.store, codec, self.voxel.fill_value(config.background))
+    def volume(self, req: InstanceRequest, instance: Instance | None = None) -> Volume:
+        """The blocks of the request's instance (or of another ``instance`` of this type in the
+        same repo) at the request's version, in the request's transaction."""
+        owner = instance or req.instance
+        config = self.config(owner)
+        codec = BlockCodec(config.block_size, self.voxel.dtype, owner.compression, owner.checksum)
+        store = req.store if instance is None else req.store_of(instance)
+        return Volume(store, codec, self.voxel.fill_value(config.background))
 
     def describe(self, instance: Instance, base: dict[str, Any]) -> dict[str, Any]:
         config = self.config(instance)
@@ -115,15 +118,18 @@ class VolumeType(Datatype):
         self.grow_extents(req, volume, box)
         return written
 
-    def grow_extents(self, req: InstanceRequest, volume: Volume, box: Subvolume) -> None:
-        """Grow the version's extents and the instance's copy (saved only when it changes)."""
+    def grow_extents(self, req: InstanceRequest, volume: Volume, box: Subvolume, instance: Instance | None = None) -> None:
+        """Grow the version's extents and the instance's copy (saved only when it changes).
+
+        ``instance`` is the owner of ``volume`` when it is not the request's own instance
+        (a synced instance written on the request's behalf).
+        """
+        owner = instance or req.instance
         volume.grow_extents(box)
-        config = self.config(req.instance)
+        config = self.config(owner)
         grown = box if config.extents is None else config.extents.union(box)
         if grown != config.extents:
-            req.save_instance(
-                lambda: replace(config, min_point=grown.start, max_point=grown.end).store_in(req.instance)
-            )
+            req.save_instance(lambda: replace(config, min_point=grown.start, max_point=grown.end).store_in(owner))
 
     def body_array(self, req: InstanceRequest, box: Subvolume, data: bytes, what: str = "voxels") -> np.ndarray:
         expected = box.num_voxels * self.voxel.bytes_per_voxel

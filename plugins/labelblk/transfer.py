@@ -1,0 +1,58 @@
+"""How 3-D label volumes travel: raw uint64, LZ4, gzip, and neuroglancer's compressed segmentation.
+
+``compression=lz4`` is one raw LZ4 block with no size prefix (the client knows the size);
+``google`` is neuroglancer's compressed_segmentation format (8x8x8 cells, one channel) and
+``googlegzip`` the same bytes gzipped and sent with ``Content-Encoding: gzip``.
+"""
+
+from __future__ import annotations
+
+import compressed_segmentation
+import numpy as np
+
+from core import bad_request
+from core.codecs import gzip_decode, gzip_encode, lz4_decode_raw, lz4_encode_raw
+from core.geometry import Subvolume
+
+GET_ENCODINGS = ("", "lz4", "gzip", "google", "googlegzip")
+POST_ENCODINGS = ("", "lz4", "gzip")
+CELL = (8, 8, 8)
+
+
+def compressed_segmentation_bytes(volume: np.ndarray) -> bytes:
+    """The ``[z][y][x]`` labels in neuroglancer's compressed_segmentation layout (x fastest)."""
+    if any(n % 8 for n in volume.shape):
+        raise bad_request("volume must be a multiple of the block size")
+    # The codec takes (x, y, z) axes; a transposed view in Fortran order is our own memory.
+    return compressed_segmentation.compress(np.asarray(volume, dtype=np.uint64).transpose(2, 1, 0), block_size=CELL, order="F")
+
+
+def encode(volume: np.ndarray, compression: str) -> tuple[bytes | memoryview, dict[str, str]]:
+    """The response body (and extra headers) for a label volume."""
+    if compression not in GET_ENCODINGS:
+        raise bad_request(f'unknown compression type "{compression}"')
+    raw = np.ascontiguousarray(volume, dtype="<u8")
+    if compression == "lz4":
+        return lz4_encode_raw(raw.data), {}
+    if compression == "gzip":
+        return gzip_encode(raw.data), {}
+    if compression == "google":
+        return compressed_segmentation_bytes(raw), {}
+    if compression == "googlegzip":
+        return gzip_encode(compressed_segmentation_bytes(raw)), {"Content-Encoding": "gzip"}
+    return raw.reshape(-1).view(np.uint8).data, {}
+
+
+def decode(body: bytes, box: Subvolume, compression: str) -> bytes:
+    """The raw little-endian labels of a POST body; compressed bodies must expand exactly."""
+    if compression not in POST_ENCODINGS:
+        raise bad_request(f'unknown compression type "{compression}"')
+    size = box.num_voxels * 8
+    if compression == "lz4":
+        return lz4_decode_raw(body, size)
+    if compression == "gzip":
+        raw = gzip_decode(body, limit=size)
+        if len(raw) != size:
+            raise bad_request(f"gzip labels data expanded to {len(raw)} bytes, expected {size} bytes for {box.describe()}")
+        return raw
+    return body
