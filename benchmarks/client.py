@@ -40,11 +40,14 @@ class Timing:
         return statistics.median(self.seconds)
 
 
-def timed(action: Callable[[], object], runs: int, check: Callable[[object], None] | None = None) -> Timing:
+def timed(
+    action: Callable[[], object], runs: int, check: Callable[[object], None] | None = None, *, warm_up: bool = True
+) -> Timing:
     """Run ``action`` once to warm up (checking its result), then ``runs`` timed times."""
-    result = action()
-    if check is not None:
-        check(result)
+    if warm_up:
+        result = action()
+        if check is not None:
+            check(result)
     seconds = []
     for _ in range(runs):
         t0 = time.perf_counter()

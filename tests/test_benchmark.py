@@ -1,0 +1,27 @@
+"""The benchmark's quick mode runs end to end: every measured answer is checked inside it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_benchmark_runs_and_reports(tmp_path):
+    out = tmp_path / "bench.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    run = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--size", "64", "--json", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(out.read_text())
+    names = [r["name"] for r in report["results"]]
+    for expected in ("POST uint8 64x64x64", "GET grayscale 64x64x64 raw", "GET labels 64x64x64 lz4",
+                     "GET xy png 64x64", "labels batch 10000 points", "label single point"):
+        assert expected in names
+    assert all(r["ms"] > 0 for r in report["results"] if "ms" in r)
+    assert {t["target"] for t in report["targets"]} >= {"uint8 3D POST >= 300 MB/s", "xy png slice <= 40 ms"}
+    assert "targets:" in run.stdout
