@@ -1,0 +1,154 @@
+"""The roi endpoints: ``roi``, ``ptquery``, ``mask`` and ``partition``.
+
+Every handler validates its whole input before touching the store, so a 400 never leaves a
+partial write behind (the core's transaction would roll it back anyway).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import numpy as np
+from starlette.responses import Response
+
+from core.datatypes import InstanceRequest, json_response
+from core.errors import bad_request
+from core.geometry import INT32_MAX, INT32_MIN, Shape, Subvolume, check_positive, parse_geometry
+from core.instances import Instance
+from plugins.roi import partition as partitions
+from plugins.roi.spans import SpanIndex, blocks_of_voxels, delete_spans, load_spans, parse_spans, replace_spans
+
+#: Largest mask a request may ask for (bytes), the same limit as image reads.
+MAX_MASK_BYTES = 3 << 30
+
+DEFAULT_BLOCK_SIZE = (32, 32, 32)
+
+_ATOI = re.compile(r"[+-]?[0-9]+")
+
+
+def block_size_of(instance: Instance) -> tuple[int, int, int]:
+    x, y, z = instance.config.get("block_size", DEFAULT_BLOCK_SIZE)
+    return int(x), int(y), int(z)
+
+
+# -- roi -----------------------------------------------------------------------------------------
+
+
+def serve_roi(req: InstanceRequest) -> Response:
+    """GET the spans, POST new ones (replacing this version's), DELETE them."""
+    if req.method in ("GET", "HEAD"):
+        spans = load_spans(req.store)
+        return json_response(spans.tolist())
+    if req.method == "POST":
+        spans = parse_spans(req.body)
+        replace_spans(req.store, spans)
+        return Response(b"")
+    if req.method == "DELETE":
+        delete_spans(req.store)
+        return Response(b"")
+    raise bad_request(f"roi endpoint supports GET, POST and DELETE, not {req.method}")
+
+
+# -- ptquery -------------------------------------------------------------------------------------
+
+
+def serve_ptquery(req: InstanceRequest) -> Response:
+    """POST ``[[x, y, z], ...]`` voxels; answers one boolean per point, in order."""
+    if req.method != "POST":
+        raise bad_request("ptquery requires POST with list of points")
+    points = parse_points(req.body)
+    index = SpanIndex(load_spans(req.store))
+    inside = index.contains(blocks_of_voxels(points, block_size_of(req.instance)))
+    return json_response(inside.tolist())
+
+
+def parse_points(body: bytes) -> np.ndarray:
+    """A JSON list of ``[x, y, z]`` integer voxel points as an ``(N, 3)`` array."""
+    try:
+        data = json.loads(body or b"")
+    except ValueError as exc:
+        raise bad_request(f"Error trying to parse POSTed JSON: {exc}")
+    if not isinstance(data, list):
+        raise bad_request("Error trying to parse POSTed JSON: expected a list of [x, y, z] points")
+    for i, point in enumerate(data):
+        if not _is_int_list(point, 3):
+            raise bad_request(
+                f"Error trying to parse POSTed JSON: point {i} must be 3 integers [x, y, z], "
+                f"got {json.dumps(point)[:80]}"
+            )
+    if _too_big(data):
+        raise bad_request("Error trying to parse POSTed JSON: point coordinates must fit in 32 bits")
+    return np.array(data, dtype=np.int64).reshape(-1, 3)
+
+
+def _is_int_list(value: Any, n: int) -> bool:
+    return isinstance(value, list) and len(value) == n and all(type(v) is int for v in value)
+
+
+def _too_big(data: list[list[int]]) -> bool:
+    return any(not INT32_MIN <= v <= INT32_MAX for point in data for v in point)
+
+
+# -- mask ----------------------------------------------------------------------------------------
+
+
+def serve_mask(req: InstanceRequest) -> Response:
+    """GET ``mask/0_1_2/<size>/<offset>``: 1 for voxels inside the ROI, 0 outside."""
+    if req.method not in ("GET", "HEAD"):
+        raise bad_request("ROI mask only supports GET")
+    if len(req.args) < 3:
+        raise bad_request('"mask" must be followed by shape/size/offset')
+    shape_text, size_text, offset_text = req.args[:3]
+    if Shape.parse(shape_text) is not Shape.VOL:
+        raise bad_request("Currently only 3d masks ('0_1_2' shape) is supported")
+    box = parse_geometry(shape_text, size_text, offset_text).box
+    check_positive(box)
+    if box.num_voxels > MAX_MASK_BYTES:
+        raise bad_request(
+            f"Requested payload ({box.num_voxels} bytes) exceeds this DVID server's set limit ({MAX_MASK_BYTES})"
+        )
+    mask = build_mask(req, box)
+    return Response(mask.tobytes(), media_type="application/octet-stream")
+
+
+def build_mask(req: InstanceRequest, box: Subvolume) -> np.ndarray:
+    """The ``(nz, ny, nx)`` uint8 mask of ``box``: test each block once, then expand to voxels."""
+    bs = block_size_of(req.instance)
+    blocks = box.block_bounds(bs)
+    z_lo, z_hi = blocks.start[2], blocks.end[2]
+    index = SpanIndex(load_spans(req.store, z_lo, z_hi))
+    inside = index.contains(blocks.coords_zyx()).reshape(blocks.shape_zyx).astype(np.uint8)
+    picks = [
+        np.arange(o, o + s, dtype=np.int64) // b - first
+        for o, s, b, first in zip(box.offset, box.size, bs, blocks.offset)
+    ]
+    return inside[np.ix_(picks[2], picks[1], picks[0])]
+
+
+# -- partition -----------------------------------------------------------------------------------
+
+
+def serve_partition(req: InstanceRequest) -> Response:
+    """GET ``partition?batchsize=N[&optimized=true|on]``: subvolumes for batch processing."""
+    if req.method not in ("GET", "HEAD"):
+        raise bad_request("partition only supports GET request")
+    batch = parse_batchsize(req.query.get("batchsize", ""))
+    spans = load_spans(req.store)
+    bs = block_size_of(req.instance)
+    if req.query.get("optimized", "") in ("true", "on"):
+        result = partitions.optimized_partition(spans, batch, bs)
+    else:
+        result = partitions.simple_partition(spans, batch, bs)
+    return Response(json.dumps(result, indent=4).encode(), media_type="application/json")
+
+
+def parse_batchsize(text: str) -> int:
+    """The ``batchsize`` query value, required; DVID's Go ``strconv.Atoi`` error wording."""
+    if not _ATOI.fullmatch(text):
+        raise bad_request(f'Error reading batchsize query string: strconv.Atoi: parsing "{text}": invalid syntax')
+    batch = int(text)
+    if not 0 < batch <= INT32_MAX:
+        raise bad_request(f"Error reading batchsize query string: batchsize must be from 1 to {INT32_MAX}, not {batch}")
+    return batch
