@@ -13,7 +13,7 @@ A version's ancestry never changes once the version exists (the DAG only grows),
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from core.storage import keys
@@ -146,6 +146,9 @@ class VersionedStore:
         start = self._prefix + begin + b"\x00" * keys.SUFFIX_LEN
         stop = self._prefix + end + b"\xff" * keys.SUFFIX_LEN + b"\x00"
         ancestry = self.ancestry
+        if ancestry.depths is not None:
+            yield from self._visible_linear(start, stop, keys_only, with_values)
+            return
         with self.session.reading() as txn:
             group_tk: bytes | None = None
             entries: dict[int, bool] = {}
@@ -162,6 +165,32 @@ class VersionedStore:
             if entries:
                 yield from self._pick(group_tk, entries, values, ancestry, with_values)
 
+    def _visible_linear(self, start: bytes, stop: bytes, keys_only: bool, with_values: bool):
+        """The same answer as the general path when no merge is involved, in one tight loop:
+        per TKey the entry of the nearest ancestor wins, unless it is a tombstone."""
+        depths = self.ancestry.depths
+        assert depths is not None
+        lo, hi = keys.PREFIX_LEN, -keys.SUFFIX_LEN
+        tombstone = keys.MARKER_TOMBSTONE
+        with self.session.reading() as txn:
+            group_tk = None
+            best_depth = best_version = -1
+            best_value = None
+            best_dead = True
+            for key, value in txn.scan(start, stop, keys_only=keys_only):
+                tk = key[lo:hi]
+                if tk != group_tk:
+                    if not best_dead:
+                        yield (group_tk, best_version, best_value) if with_values else (group_tk, best_version)
+                    group_tk, best_depth, best_dead = tk, -1, True
+                version = int.from_bytes(key[-9:-5], "big")
+                depth = depths.get(version, -1)
+                if depth >= 0 and (best_depth < 0 or depth < best_depth):
+                    best_depth, best_version, best_value = depth, version, value
+                    best_dead = key[-1] == tombstone
+            if not best_dead:
+                yield (group_tk, best_version, best_value) if with_values else (group_tk, best_version)
+
     @staticmethod
     def _pick(tk, entries, values, ancestry: Ancestry, with_values: bool):
         try:
@@ -174,15 +203,19 @@ class VersionedStore:
     # -- writing ---------------------------------------------------------------------------
 
     def put(self, tk: bytes, value: Value) -> None:
-        txn = self.session.writer()
-        v = self.version
-        txn.put(keys.data_key(self.instance_id, tk, v), value)
-        txn.delete(keys.data_key(self.instance_id, tk, v, tombstone=True))
+        self.put_many(((tk, value),))
 
-    def put_many(self, items: Iterator[tuple[bytes, Value]] | Sequence[tuple[bytes, Value]]) -> int:
+    def put_many(self, items: Iterable[tuple[bytes, Value]]) -> int:
+        """Write many values at this version (and clear any tombstone of theirs); returns how many."""
+        txn = self.session.writer()
+        prefix = self._prefix
+        suffix = self.version.to_bytes(4, "big") + bytes(4)
+        value_mark, tomb_mark = bytes((keys.MARKER_VALUE,)), bytes((keys.MARKER_TOMBSTONE,))
         n = 0
         for tk, value in items:
-            self.put(tk, value)
+            base = prefix + tk + suffix
+            txn.put(base + value_mark, value)
+            txn.delete(base + tomb_mark)
             n += 1
         return n
 

@@ -10,10 +10,13 @@ request's one write transaction.
 from __future__ import annotations
 
 import json
+import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -57,17 +60,17 @@ class BlockCodec:
     compression: Compression = Compression()
     checksum: Checksum = Checksum.NONE
 
-    @property
+    @cached_property
     def shape(self) -> tuple[int, int, int]:
         bx, by, bz = self.block_size
         return bz, by, bx
 
-    @property
+    @cached_property
     def voxels(self) -> int:
         bx, by, bz = self.block_size
         return bx * by * bz
 
-    @property
+    @cached_property
     def nbytes(self) -> int:
         return self.voxels * self.dtype.itemsize
 
@@ -182,35 +185,21 @@ class Volume:
         with self.store.session.reading():
             found = list(self.stored(blocks))
             inside = _inside(region, [c for c, _ in found])
-            covered = self._covers_all(blocks, len(found))
-            if not covered:
+            if len(found) != blocks.num_voxels or not inside.all():
                 out.fill(self.fill)
-            for (coord, value), ok in zip(found, inside):
-                if ok:
-                    block = self.codec.decode(value)
-                elif attenuation:
-                    block = (self.codec.decode(value).view(np.uint8) >> attenuation).view(self.codec.dtype)
-                else:
-                    block = None
-                self._paste(out, box, coord, block)
+            paste = _Paster(out, box, self.block_size)
+            decode = self.codec.decode
+
+            def paste_blocks(part: list[tuple[tuple[Point3, memoryview], bool]]) -> None:
+                for (coord, value), ok in part:
+                    if ok:
+                        paste(coord, decode(value))
+                    elif attenuation:
+                        paste(coord, (decode(value).view(np.uint8) >> attenuation).view(self.codec.dtype))
+
+            # Serial on purpose: small blocks hand the GIL back and forth too often to gain from threads.
+            paste_blocks(list(zip(found, inside.tolist())))
         return out
-
-    @staticmethod
-    def _covers_all(blocks: Subvolume, found: int) -> bool:
-        return found == blocks.num_voxels
-
-    def _paste(self, out: np.ndarray, box: Subvolume, coord: Point3, block: np.ndarray | None) -> None:
-        bx, by, bz = self.block_size
-        ox, oy, oz = box.offset
-        ex, ey, ez = box.end
-        x0, y0, z0 = coord[0] * bx, coord[1] * by, coord[2] * bz
-        lx, ly, lz = max(x0, ox), max(y0, oy), max(z0, oz)
-        hx, hy, hz = min(x0 + bx - 1, ex), min(y0 + by - 1, ey), min(z0 + bz - 1, ez)
-        dst = out[lz - oz : hz - oz + 1, ly - oy : hy - oy + 1, lx - ox : hx - ox + 1]
-        if block is None:
-            dst.fill(self.fill)
-        else:
-            dst[...] = block[lz - z0 : hz - z0 + 1, ly - y0 : hy - y0 + 1, lx - x0 : hx - x0 + 1]
 
     def values_at(self, points: np.ndarray) -> np.ndarray:
         """The voxel value at each of an ``(N, 3)`` array of (x, y, z) points; each block read once."""
@@ -218,16 +207,26 @@ class Volume:
         size = np.array(self.block_size, dtype=np.int64)
         blocks = points // size
         local = points - blocks * size
-        unique, which = np.unique(blocks, axis=0, return_inverse=True)
-        which = which.reshape(-1)
+        bx, by, _ = self.block_size
+        offsets = (local[:, 2] * by + local[:, 1]) * bx + local[:, 0]
+        order, starts = _group_by_block(blocks)
+        ends = np.append(starts[1:], len(order))
+        coords = [tuple(b) for b in blocks[order[starts]].tolist()]
         out = np.full(len(points), self.fill, dtype=self.codec.dtype)
+        decode = self.codec.decode
+
+        def gather(part: list[tuple[int, int, memoryview]]) -> None:
+            for s, e, value in part:
+                picks = order[s:e]
+                out[picks] = decode(value).reshape(-1)[offsets[picks]]
+
         with self.store.session.reading():
-            for i, (_, value) in enumerate(self.fetch(tuple(int(v) for v in b) for b in unique)):
-                if value is None:
-                    continue
-                block = self.codec.decode(value)
-                sel = np.flatnonzero(which == i)
-                out[sel] = block[local[sel, 2], local[sel, 1], local[sel, 0]]
+            found = [
+                (s, e, value)
+                for s, e, (_, value) in zip(starts.tolist(), ends.tolist(), self.fetch(coords))
+                if value is not None
+            ]
+            in_parallel(gather, found)
         return out
 
     # -- writing voxels ----------------------------------------------------------------------------
@@ -240,17 +239,20 @@ class Volume:
         if not box.is_aligned(self.block_size):
             raise bad_request(f"cannot store voxels in non-block aligned geometry {box.describe()}")
         blocks = box.block_bounds(self.block_size)
-        nbz, nby, nbx = blocks.shape_zyx
-        bz, by, bx = self.codec.shape
-        grid = data.reshape(nbz, bz, nby, by, nbx, bx).transpose(0, 2, 4, 1, 3, 5)
         coords = blocks.coords_zyx()
-        flat = np.ascontiguousarray(grid).reshape(len(coords), -1)
-        written = []
-        for i in np.flatnonzero(_inside(region, coords)):
-            coord = (int(coords[i, 0]), int(coords[i, 1]), int(coords[i, 2]))
-            self.store.put(block_tkey(*coord), self.codec.encode(flat[i].data))
-            written.append(coord)
-        return written
+        flat = split_blocks(data, blocks.shape_zyx, self.codec.shape)
+        chosen = np.flatnonzero(_inside(region, coords)).tolist()
+        encoded: list[bytes] = [b""] * len(chosen)
+        encode = self.codec.encode
+
+        def compress(part: list[tuple[int, int]]) -> None:
+            for slot, i in part:
+                encoded[slot] = encode(flat[i].data)
+
+        in_parallel(compress, list(enumerate(chosen)))
+        written = [tuple(c) for c in coords[chosen].tolist()]
+        self.store.put_many(zip((block_tkey(*c) for c in written), encoded))
+        return written  # type: ignore[return-value]
 
     def write_block(self, coord: Point3, block: np.ndarray | bytes | memoryview) -> None:
         data = memoryview(np.ascontiguousarray(block)) if isinstance(block, np.ndarray) else block
@@ -286,6 +288,97 @@ class Volume:
         if grown != current:
             self.set_extents(grown)
         return grown
+
+
+def split_blocks(data: np.ndarray, grid_zyx: tuple[int, int, int], block_zyx: tuple[int, int, int]) -> np.ndarray:
+    """A block-aligned ``[z][y][x]`` array as ``(n blocks, voxels per block)``, blocks in ZYX order.
+
+    Each x row of a block moves as one opaque element (a numpy void view), so the transposing
+    copy runs over rows rather than voxels.
+    """
+    (nbz, nby, nbx), (bz, by, bx) = grid_zyx, block_zyx
+    data = np.ascontiguousarray(data)
+    row = np.dtype((np.void, bx * data.itemsize))
+    rows = data.view(row).reshape(nbz, bz, nby, by, nbx)
+    flat = np.ascontiguousarray(rows.transpose(0, 2, 4, 1, 3)).view(data.dtype)
+    return flat.reshape(nbz * nby * nbx, bz * by * bx)
+
+
+class _Paster:
+    """Copies whole blocks into the part of an output array they overlap (no per-voxel work).
+
+    When the box is block-aligned in x, each block row of ``bx`` voxels is copied as one opaque
+    element (a numpy void view), which makes numpy's copy loop several times shorter.
+    """
+
+    def __init__(self, out: np.ndarray, box: Subvolume, block_size: Point3) -> None:
+        self.out = out
+        self.offset = box.offset
+        self.end = tuple(o + n for o, n in zip(box.offset, box.size))
+        self.block_size = block_size
+        bx = block_size[0]
+        self.row: np.dtype | None = None
+        if box.offset[0] % bx == 0 and box.size[0] % bx == 0 and out.flags.c_contiguous:
+            self.row = np.dtype((np.void, bx * out.itemsize))
+            self.rows = out.view(self.row)
+
+    def __call__(self, coord: Point3, block: np.ndarray) -> None:
+        (ox, oy, oz), (ex, ey, ez), (bx, by, bz) = self.offset, self.end, self.block_size
+        x0, y0, z0 = coord[0] * bx, coord[1] * by, coord[2] * bz
+        ly, lz = max(y0, oy), max(z0, oz)
+        hy, hz = min(y0 + by, ey), min(z0 + bz, ez)
+        if self.row is not None:
+            self.rows[lz - oz : hz - oz, ly - oy : hy - oy, (x0 - ox) // bx] = block.view(self.row)[
+                lz - z0 : hz - z0, ly - y0 : hy - y0, 0
+            ]
+            return
+        lx, hx = max(x0, ox), min(x0 + bx, ex)
+        self.out[lz - oz : hz - oz, ly - oy : hy - oy, lx - ox : hx - ox] = block[
+            lz - z0 : hz - z0, ly - y0 : hy - y0, lx - x0 : hx - x0
+        ]
+
+
+def _group_by_block(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points grouped by block: an ordering of the points (by block, in ZYX key order) and the
+    start of each block's run in it."""
+    if not len(blocks):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    low = blocks.min(axis=0)
+    extent = blocks.max(axis=0) - low + 1
+    if float(extent[0]) * float(extent[1]) * float(extent[2]) < 2.0**62:
+        rel = blocks - low
+        keys = (rel[:, 2] * extent[1] + rel[:, 1]) * extent[0] + rel[:, 0]
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        changed = sorted_keys[1:] != sorted_keys[:-1]
+    else:
+        order = np.lexsort((blocks[:, 0], blocks[:, 1], blocks[:, 2]))
+        changed = (blocks[order[1:]] != blocks[order[:-1]]).any(axis=1)
+    return order, np.flatnonzero(np.concatenate(([True], changed)))
+
+
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+_POOL = ThreadPoolExecutor(_WORKERS, thread_name_prefix="dvidpy-blocks") if _WORKERS > 1 else None
+
+T = TypeVar("T")
+
+
+def in_parallel(work: Callable[[list[T]], None], items: list[T], *, min_items: int = 64) -> None:
+    """Run ``work`` over contiguous parts of ``items`` on the block pool (one part per core).
+
+    Block decoding (LZ4) and numpy copies release the GIL, so whole-request work spreads over
+    the cores; small requests stay on the calling thread. ``work`` must only touch disjoint
+    output and keep any store values alive (call it inside the read transaction).
+    """
+    if _POOL is None or len(items) < min_items:
+        work(items)
+        return
+    step = -(-len(items) // _WORKERS)
+    parts = [items[i : i + step] for i in range(0, len(items), step)]
+    futures = [_POOL.submit(work, part) for part in parts[1:]]
+    work(parts[0])
+    for future in futures:
+        future.result()
 
 
 def extents_from_json(obj: dict) -> Subvolume | None:

@@ -8,6 +8,7 @@ streams and deletes, and multiscale syncs.
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 from starlette.responses import Response
@@ -134,7 +135,7 @@ class LabelType(VolumeType):
                 raise bad_request(f"content hash incorrect.  expected {expected}, got {actual}")
         points = parse_points(req.body)
         labels = self.volume(req).values_at(points) if len(points) else np.zeros(0, np.uint64)
-        return Response("[" + ",".join(map(str, labels.tolist())) + "]", media_type="application/json")
+        return Response(json.dumps(labels.tolist(), separators=(",", ":")), media_type="application/json")
 
     # -- block streams and deletes --------------------------------------------------------------------
 
