@@ -77,8 +77,15 @@ def _status_kib(pid: int, field: str) -> int:
     return 0
 
 
-def dvidpy_server(data: Path) -> Process:
-    return Process(["-m", "core.cli", "serve", "--data", str(data), "--log-level", "warning"], "/api/server/info")
+def dvidpy_server(data: Path, *, sync: bool = True) -> Process:
+    """``dvidpy serve`` on ``data``; ``sync=False`` is the ingest mode (``[store] sync = false``)."""
+    args = ["-m", "core.cli", "serve", "--data", str(data), "--log-level", "warning"]
+    if not sync:
+        data.mkdir(parents=True, exist_ok=True)
+        config = data.parent / f"{data.name}-ingest.toml"
+        config.write_text("[store]\nsync = false\n")
+        args += ["--config", str(config)]
+    return Process(args, "/api/server/info")
 
 
 def trivial_server() -> Process:

@@ -19,7 +19,7 @@ SLAB = 64
 
 class Suite:
     def __init__(self, tmp: Path, size: int, runs: int) -> None:
-        self.size, self.runs = size, runs
+        self.size, self.runs, self.tmp = size, runs, tmp
         print(f"generating {size}^3 grayscale and label volumes ...", flush=True)
         self.gray = grayscale(size)
         self.labels = labels(size)
@@ -60,6 +60,7 @@ class Suite:
             self.slice_png(plane)
         for n in (10_000, 100_000):
             self.label_batch(min(n, self.size**3))
+        self.label_batch(min(100_000, self.size**3), region=min(128, self.size))
         self.label_point()
         self.memory("grayscale", self.gray, self.wide())
         self.memory("labels", self.labels, self.wide())
@@ -99,6 +100,21 @@ class Suite:
         slab = self.gray[:SLAB].tobytes()
         url = f"{self.node}/grayscale/raw/0_1_2/{self.size}_{self.size}_{SLAB}/0_0_0"
         self.record(f"POST uint8 {self.size}x{self.size}x{SLAB}", len(slab), timed(lambda: self.client.post(url, slab), self.runs))
+        self.ingest_mode(slab)
+
+    def ingest_mode(self, slab: bytes) -> None:
+        """The same slab POST on a second server whose store skips fsync (``[store] sync = false``)."""
+        server = dvidpy_server(self.tmp / "ingest", sync=False)
+        client = Client(server.port)
+        try:
+            root = json.loads(client.post("/api/repos", b"{}"))["root"]
+            client.post(f"/api/repo/{root}/instance", b'{"typename": "uint8blk", "dataname": "g"}')
+            url = f"/api/node/{root}/g/raw/0_1_2/{self.size}_{self.size}_{SLAB}/0_0_0"
+            t = timed(lambda: client.post(url, slab), self.runs)
+            self.record(f"POST uint8 {self.size}x{self.size}x{SLAB}, sync off", len(slab), t)
+        finally:
+            client.close()
+            server.stop()
 
     def subvolume(self, name: str, volume: np.ndarray, shape_xyz, lz4_transfer: bool = False) -> None:
         ox, oy, oz = self.offset(shape_xyz)
@@ -141,9 +157,15 @@ class Suite:
 
         self.record(f"GET {plane} png {n}x{n}", expected.nbytes, timed(lambda: self.client.get(url), self.runs, check))
 
-    def label_batch(self, count: int) -> None:
+    def label_batch(self, count: int, region: int | None = None) -> None:
+        """``count`` random points over the whole volume, or within a ``region``^3 cube at its centre
+        (how synapse lookups cluster: the uniform case decompresses a block per few points)."""
         rng = np.random.default_rng(count)
-        points = rng.integers(0, self.size, (count, 3))
+        if region is None:
+            points = rng.integers(0, self.size, (count, 3))
+        else:
+            low = self.offset((region,) * 3)[0]
+            points = rng.integers(low, low + region, (count, 3))
         body = json.dumps(points.tolist()).encode()
         expected = self.labels[points[:, 2], points[:, 1], points[:, 0]].tolist()
 
@@ -152,7 +174,8 @@ class Suite:
                 raise AssertionError("labels batch returned wrong labels")
 
         t = timed(lambda: self.client.get(f"{self.node}/labels/labels", body), self.runs, check)
-        self.record(f"labels batch {count} points", count * 8, t)
+        where = "" if region is None else f" in a {region}^3 region"
+        self.record(f"labels batch {count} points{where}", count * 8, t)
         self.results[-1]["points_per_s"] = round(count / t.median)
 
     def label_point(self) -> None:
