@@ -22,6 +22,8 @@ from plugins.imageblk.voxels import block_record, block_tkey, check_request_size
 
 OCTET = "application/octet-stream"
 STREAM_MODES = ("", "jpeg", "uncompressed")
+#: ``compression=`` values DVID knows; imageblk's voxel transfers ignore them, as DVID's do.
+KNOWN_COMPRESSIONS = ("", "none", "uncompressed", "lz4", "gzip", "google", "jpeg")
 
 
 def octet(array: np.ndarray) -> Response:
@@ -56,6 +58,9 @@ class ImageType(VolumeType):
     def serve_raw(self, req: InstanceRequest) -> Response:
         geometry, fmt = geometry_args(req)
         isotropic = req.keyword == "isotropic"
+        compression = req.query.get("compression", "")
+        if compression not in KNOWN_COMPRESSIONS:
+            raise bad_request(f'unknown compression type "{compression}"')
         if req.method == "POST":
             if isotropic:
                 raise bad_request("can only POST 'raw' not 'isotropic' images")

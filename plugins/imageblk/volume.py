@@ -100,7 +100,9 @@ class VolumeType(Datatype):
                 attenuation = 0
             if not 1 <= attenuation <= 7:
                 raise bad_request("Attenuation should be from 1 to 7 (divides by 2^n)")
-        return req.region(name), attenuation if self.voxel.byte_channels else 0
+            if not self.voxel.byte_channels:
+                raise bad_request("Can only scale non-ROI blocks with 1 byte voxels")
+        return req.region(name), attenuation
 
     def read(self, req: InstanceRequest, box: Subvolume) -> np.ndarray:
         check_request_size(box, self.voxel.bytes_per_voxel)
