@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import urllib.error
 import urllib.parse
@@ -70,6 +71,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     app = create_app(config)
     print(f"dvidpy serving {config.data.resolve()} at http://{config.host}:{config.port}/api/", flush=True)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the handler
+    # it found; a no-op one lets the process finish normally (exit 0) once the store is closed.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     uvicorn.run(app, host=config.host, port=config.port, lifespan="on", log_level="warning",
                 timeout_keep_alive=30)
     print("dvidpy stopped; store closed", flush=True)

@@ -148,8 +148,11 @@ class LMDBEngine(Engine):
             sync=sync,
             metasync=sync,
         )
-        if self._env.info()["map_size"] < map_size:
-            self._env.set_mapsize(map_size)
+        # Reopening an environment that grew before: LMDB would shrink the map to the data's
+        # size, leaving no room for the first write; keep at least as much room again.
+        wanted = max(map_size, 2 * (path / "data.mdb").stat().st_size)
+        if self._env.info()["map_size"] < wanted:
+            self._env.set_mapsize(wanted)
         self.created = self._env.stat()["entries"] == 0
 
     def begin_read(self) -> ReadTxn:
