@@ -8,6 +8,7 @@ version operations most tests start with. ``live_server`` runs the same app unde
 from __future__ import annotations
 
 import socket
+import struct
 import sys
 import threading
 import time
@@ -123,6 +124,17 @@ def make_dvid(tmp_path: Path) -> Iterator:
     yield make
     for harness in made:
         harness.close()
+
+
+def block_records(body: bytes) -> list[tuple[tuple[int, int, int], bytes]]:
+    """A block stream (``subvolblocks``, ``specificblocks``, labelblk ``blocks``) as
+    ``((x, y, z), data)`` records: int32 x, y, z and byte count, little-endian, then the bytes."""
+    out, pos = [], 0
+    while pos < len(body):
+        x, y, z, n = struct.unpack_from("<iiii", body, pos)
+        out.append(((x, y, z), body[pos + 16 : pos + 16 + n]))
+        pos += 16 + n
+    return out
 
 
 def free_port() -> int:

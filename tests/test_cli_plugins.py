@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
 from core.plugins import Plugins, make_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,14 +92,6 @@ def test_help_and_types():
     assert lines["uint8blk"][1:] == ["0.2", "plugins.imageblk"]
     assert lines["roi"][1] == "0.1"
     assert "plugins.roi" in " ".join(lines["roi"])
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(port: int, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:

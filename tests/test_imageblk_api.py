@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import struct
 
 import lz4.block
 import numpy as np
 import pytest
 
+from conftest import block_records
 from core.imaging import decode_jpeg, decode_png
 
 XDATA = [0x01, 0x07, 0xAF, 0xFF, 0x70]
@@ -242,15 +242,6 @@ def test_arb_plane_matches_xy_slice(dvid):
 # -- block streams -----------------------------------------------------------------------------------
 
 
-def parse_records(body: bytes) -> list[tuple[tuple[int, int, int], bytes]]:
-    out, i = [], 0
-    while i < len(body):
-        x, y, z, n = struct.unpack_from("<iiii", body, i)
-        out.append(((x, y, z), body[i + 16 : i + 16 + n]))
-        i += 16 + n
-    return out
-
-
 def block_of(data: np.ndarray, x: int, y: int, z: int) -> bytes:
     return data[z * 32 : z * 32 + 32, y * 32 : y * 32 + 32, x * 32 : x * 32 + 32].tobytes()
 
@@ -258,10 +249,10 @@ def block_of(data: np.ndarray, x: int, y: int, z: int) -> bytes:
 def test_subvolblocks(filled):
     dvid, uuid, data = filled
     r = dvid.ok("GET", f"/api/node/{uuid}/grayscale/subvolblocks/64_64_32/0_0_32?compression=uncompressed")
-    records = parse_records(r.content)
+    records = block_records(r.content)
     assert [c for c, _ in records] == [(0, 0, 1), (1, 0, 1), (0, 1, 1), (1, 1, 1)]
     assert all(b == block_of(data, *c) for c, b in records)
-    stored = parse_records(dvid.ok("GET", f"/api/node/{uuid}/grayscale/subvolblocks/64_64_32/0_0_32").content)
+    stored = block_records(dvid.ok("GET", f"/api/node/{uuid}/grayscale/subvolblocks/64_64_32/0_0_32").content)
     assert [c for c, _ in stored] == [c for c, _ in records]
     # The stored payload: LZ4 with DVID's 4-byte size prefix.
     assert all(lz4.block.decompress(b) == block_of(data, *c) for c, b in stored)
@@ -270,7 +261,7 @@ def test_subvolblocks(filled):
 def test_specificblocks(filled):
     dvid, uuid, data = filled
     r = dvid.ok("GET", f"/api/node/{uuid}/grayscale/specificblocks?blocks=1,1,0,0,0,1,9,9,9&compression=uncompressed")
-    records = dict(parse_records(r.content))
+    records = dict(block_records(r.content))
     assert set(records) == {(1, 1, 0), (0, 0, 1)}
     assert records[(1, 1, 0)] == block_of(data, 1, 1, 0)
     assert records[(0, 0, 1)] == block_of(data, 0, 0, 1)
@@ -283,7 +274,7 @@ def test_jpeg_stored_blocks(dvid):
     dvid.ok("POST", raw_url(uuid, "jp", (32, 32, 32), (0, 0, 0)), content=smooth.tobytes())
     got = np.frombuffer(dvid.ok("GET", raw_url(uuid, "jp", (32, 32, 32), (0, 0, 0))).content, np.uint8)
     assert np.abs(got.reshape(32, 32, 32).astype(int) - smooth).max() <= 8
-    (coord, jpeg), = parse_records(dvid.ok("GET", f"/api/node/{uuid}/jp/subvolblocks/32_32_32/0_0_0?compression=jpeg").content)
+    (coord, jpeg), = block_records(dvid.ok("GET", f"/api/node/{uuid}/jp/subvolblocks/32_32_32/0_0_0?compression=jpeg").content)
     assert coord == (0, 0, 0)
     pixels = decode_jpeg(jpeg)
     assert pixels.shape[:2] == (32 * 32, 32)

@@ -12,6 +12,7 @@ import lz4.block
 import numpy as np
 import pytest
 
+from conftest import block_records
 from core.imaging import decode_png
 
 RNG = np.random.default_rng(11)
@@ -284,20 +285,11 @@ def test_pseudocolor_matches_dvids_colours(repo):
 # -- block streams and deletes -----------------------------------------------------------------------
 
 
-def records(body: bytes):
-    out, pos = [], 0
-    while pos < len(body):
-        x, y, z, n = struct.unpack_from("<iiii", body, pos)
-        out.append(((x, y, z), body[pos + 16 : pos + 16 + n]))
-        pos += 16 + n
-    return out
-
-
 def test_block_stream_leaves_out_missing_blocks(repo):
     dvid, uuid = repo
     vol = random_labels((32, 32, 32))
     put(dvid, uuid, vol, offset=(-32, 0, 32))
-    got = records(dvid.get(f"/api/node/{uuid}/labels/blocks/96_32_64/-64_0_0").content)
+    got = block_records(dvid.get(f"/api/node/{uuid}/labels/blocks/96_32_64/-64_0_0").content)
     assert [c for c, _ in got] == [(-1, 0, 1)]
     assert lz4.block.decompress(got[0][1], uncompressed_size=32**3 * 8) == vol.astype("<u8").tobytes()
     path = f"/api/node/{uuid}/labels/blocks/32_32_32/16_0_0"
@@ -319,7 +311,7 @@ def test_delete_blocks_at_a_child_only(repo):
     assert not at_child[:, :, :64].any()
     assert np.array_equal(at_child[:, :, 64:], vol[:, :, 64:])
     assert np.array_equal(get(dvid, uuid, (96, 32, 32)), vol)
-    assert [c for c, _ in records(dvid.get(f"/api/node/{child}/labels/blocks/96_32_32/0_0_0").content)] == [(2, 0, 0)]
+    assert [c for c, _ in block_records(dvid.get(f"/api/node/{child}/labels/blocks/96_32_32/0_0_0").content)] == [(2, 0, 0)]
     dvid.restart()
     assert not get(dvid, child, (96, 32, 32))[:, :, :64].any()
     assert np.array_equal(get(dvid, uuid, (96, 32, 32)), vol)
