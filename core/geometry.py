@@ -11,6 +11,8 @@ Conventions (DVID's):
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -246,3 +248,58 @@ def check_positive(box: Subvolume) -> None:
     """Refuse boxes with no voxels (DVID's "Illegal geometry requested")."""
     if box.empty:
         raise bad_request(f"Illegal geometry requested: size {box.size} must be positive on every axis")
+
+
+# -- JSON point lists (label queries, ROI point queries) ------------------------------------------
+
+_BRACKETS_TO_SPACES = bytes.maketrans(b"[]", b"  ")
+
+
+def parse_point_list(body: bytes, what: str) -> np.ndarray:
+    """A JSON list of ``[x, y, z]`` integer points as an ``(N, 3)`` int64 array.
+
+    The common spelling is checked and converted in a few C-speed passes, fast enough for
+    100k-point queries; anything else goes through ``json`` for a precise 400 starting ``what``.
+    """
+    compact = body.translate(None, b" \t\r\n")
+    if compact == b"[]":
+        return np.zeros((0, 3), dtype=np.int64)
+    points = _integer_triples(compact)
+    if points is None:
+        points = _json_points(body, what)
+    if len(points) and (points.min() < INT32_MIN or points.max() > INT32_MAX):
+        raise bad_request(f"{what}: point coordinates must fit in 32 bits")
+    return points
+
+
+def _integer_triples(compact: bytes) -> np.ndarray | None:
+    """``[[x,y,z],...]`` with plain integers: the punctuation left after removing digits and
+    signs must be exactly that of N triples, then numpy reads the 3N numbers; else None."""
+    n = compact.count(b"[") - 1
+    if n < 1 or compact.translate(None, b"0123456789-") != b"[" + b"[,,]," * (n - 1) + b"[,,]]":
+        return None
+    if b"--" in compact or b"-," in compact or b"-]" in compact:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            values = np.fromstring(compact.translate(_BRACKETS_TO_SPACES), dtype=np.int64, sep=",")
+        except (ValueError, DeprecationWarning):
+            return None
+    return values.reshape(n, 3) if values.size == 3 * n else None
+
+
+def _json_points(body: bytes, what: str) -> np.ndarray:
+    try:
+        data = json.loads(body or b"")
+    except ValueError as exc:
+        raise bad_request(f"{what}: {exc}")
+    if not isinstance(data, list):
+        raise bad_request(f"{what}: expected a list of [x, y, z] integer points")
+    for i, point in enumerate(data):
+        if not (isinstance(point, list) and len(point) == 3 and all(type(v) is int for v in point)):
+            raise bad_request(f"{what}: point {i} must be 3 integers [x, y, z], got {json.dumps(point)[:80]}")
+    try:
+        return np.array(data, dtype=np.int64).reshape(-1, 3)
+    except OverflowError:
+        raise bad_request(f"{what}: point coordinates must fit in 32 bits")

@@ -151,3 +151,32 @@ def test_check_positive():
 
 def test_geometry_describe():
     assert Geometry(Shape.VOL, Subvolume((16, 0, 0), (32, 32, 32))).describe() == "(16,0,0) -> (47,31,31)"
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b"[]", []),
+    (b"[[1,2,3]]", [[1, 2, 3]]),
+    (b"[ [1, -2, 3] ,\n [-4,5,-6] ]", [[1, -2, 3], [-4, 5, -6]]),
+    (b"[[2147483647,-2147483648,0]]", [[2147483647, -2147483648, 0]]),
+])
+def test_parse_point_list(body, expected):
+    from core.geometry import parse_point_list
+
+    assert parse_point_list(body, "points").tolist() == expected
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"[[1,2,3]", "points: Expecting ','"),
+    (b"[[1-2,3,4]]", "points: Expecting ','"),
+    (b"[[1,2,3],[4,5]]", "points: point 1 must be 3 integers [x, y, z], got [4, 5]"),
+    (b'{"x": 1}', "points: expected a list of [x, y, z] integer points"),
+    (b"[[1,2,2147483648]]", "points: point coordinates must fit in 32 bits"),
+    (b"[[1,2,99999999999999999999999]]", "points: point coordinates must fit in 32 bits"),
+])
+def test_parse_point_list_errors(body, message):
+    from core.errors import DVIDError
+    from core.geometry import parse_point_list
+
+    with pytest.raises(DVIDError) as err:
+        parse_point_list(body, "points")
+    assert err.value.message.startswith(message)

@@ -227,10 +227,11 @@ def test_labels_hash(filled):
     [
         (b"not json", "Bad labels request JSON: Expecting value: line 1 column 1 (char 0)"),
         (b'{"a": 1}', "Bad labels request JSON: expected a list of [x, y, z] integer points"),
-        (b"[[1,2]]", "Bad labels request JSON: expected a list of [x, y, z] integer points"),
-        (b"[[1,2,3,4]]", "Bad labels request JSON: expected a list of [x, y, z] integer points"),
-        (b"[[1.5,2,3]]", "Bad labels request JSON: expected a list of [x, y, z] integer points"),
-        (b"[[1,2],[3,4,5,6]]", "Bad labels request JSON: expected a list of [x, y, z] integer points"),
+        (b"[[1,2]]", "Bad labels request JSON: point 0 must be 3 integers [x, y, z], got [1, 2]"),
+        (b"[[1,2,3,4]]", "Bad labels request JSON: point 0 must be 3 integers [x, y, z], got [1, 2, 3, 4]"),
+        (b"[[1.5,2,3]]", "Bad labels request JSON: point 0 must be 3 integers [x, y, z], got [1.5, 2, 3]"),
+        (b"[[1,2,3],[3,4,5,6]]", "Bad labels request JSON: point 1 must be 3 integers [x, y, z], got [3, 4, 5, 6]"),
+        (b"[[1,2,99999999999]]", "Bad labels request JSON: point coordinates must fit in 32 bits"),
     ],
 )
 def test_bad_labels_bodies(filled, body, message):

@@ -14,7 +14,7 @@ import numpy as np
 from starlette.responses import Response
 
 from core import Instance, InstanceRequest, bad_request
-from core.geometry import Shape, parse_ints, parse_point3
+from core.geometry import Shape, parse_ints, parse_point3, parse_point_list
 from core.imaging import ImageFormat
 
 from plugins.imageblk.formats import VoxelType, bytes_as_rgba16
@@ -24,7 +24,6 @@ from plugins.imageblk.voxels import block_record
 from plugins.labelblk import transfer
 from plugins.labelblk.downres import downsample_blocks, written_box
 from plugins.labelblk.help import LABEL_HELP
-from plugins.labelblk.points import parse_points
 from plugins.labelblk.pseudocolor import colorize
 
 LABELS = VoxelType(
@@ -133,7 +132,7 @@ class LabelType(VolumeType):
             actual = hashlib.md5(req.body).hexdigest()
             if actual != expected:
                 raise bad_request(f"content hash incorrect.  expected {expected}, got {actual}")
-        points = parse_points(req.body)
+        points = parse_point_list(req.body, "Bad labels request JSON")
         labels = self.volume(req).values_at(points) if len(points) else np.zeros(0, np.uint64)
         return Response(json.dumps(labels.tolist(), separators=(",", ":")), media_type="application/json")
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 import numpy as np
 from starlette.responses import Response
 
 from core.datatypes import InstanceRequest, json_response
 from core.errors import bad_request
-from core.geometry import INT32_MAX, INT32_MIN, Shape, Subvolume, check_positive, parse_geometry
+from core.geometry import INT32_MAX, Shape, Subvolume, check_positive, parse_geometry, parse_point_list
 from core.instances import Instance
 from plugins.roi import partition as partitions
 from plugins.roi.spans import SpanIndex, blocks_of_voxels, delete_spans, load_spans, parse_spans, replace_spans
@@ -58,37 +57,10 @@ def serve_ptquery(req: InstanceRequest) -> Response:
     """POST ``[[x, y, z], ...]`` voxels; answers one boolean per point, in order."""
     if req.method != "POST":
         raise bad_request("ptquery requires POST with list of points")
-    points = parse_points(req.body)
+    points = parse_point_list(req.body, "Error trying to parse POSTed JSON")
     index = SpanIndex(load_spans(req.store))
     inside = index.contains(blocks_of_voxels(points, block_size_of(req.instance)))
     return json_response(inside.tolist())
-
-
-def parse_points(body: bytes) -> np.ndarray:
-    """A JSON list of ``[x, y, z]`` integer voxel points as an ``(N, 3)`` array."""
-    try:
-        data = json.loads(body or b"")
-    except ValueError as exc:
-        raise bad_request(f"Error trying to parse POSTed JSON: {exc}")
-    if not isinstance(data, list):
-        raise bad_request("Error trying to parse POSTed JSON: expected a list of [x, y, z] points")
-    for i, point in enumerate(data):
-        if not _is_int_list(point, 3):
-            raise bad_request(
-                f"Error trying to parse POSTed JSON: point {i} must be 3 integers [x, y, z], "
-                f"got {json.dumps(point)[:80]}"
-            )
-    if _too_big(data):
-        raise bad_request("Error trying to parse POSTed JSON: point coordinates must fit in 32 bits")
-    return np.array(data, dtype=np.int64).reshape(-1, 3)
-
-
-def _is_int_list(value: Any, n: int) -> bool:
-    return isinstance(value, list) and len(value) == n and all(type(v) is int for v in value)
-
-
-def _too_big(data: list[list[int]]) -> bool:
-    return any(not INT32_MIN <= v <= INT32_MAX for point in data for v in point)
 
 
 # -- mask ----------------------------------------------------------------------------------------
