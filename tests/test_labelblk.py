@@ -349,3 +349,29 @@ def test_downres_keeps_untouched_octants(repo):
     assert (half[:16, :16, :16] == 5).all()
     assert (half[:16, :16, 16:] == 9).all()
     assert not half[16:].any() and not half[:, 16:].any()
+
+
+# -- metadata, instance config, help, throttle -----------------------------------------------------
+
+
+def test_metadata_config_help_and_throttle(filled):
+    dvid, uuid, data = filled
+    r = dvid.ok("GET", f"/api/node/{uuid}/labels/metadata")
+    assert r.headers["content-type"] == "application/vnd.dvid-nd-data+json"
+    assert r.json()["Properties"]["Values"][0]["DataType"] == "uint64"
+    r = dvid.ok("POST", f"/api/node/{uuid}/labels", json={"VoxelSize": "4,4,40", "VoxelUnits": "nm,nm,nm"})
+    assert r.text.startswith("Changed 'labels' based on received configuration:")
+    ext = dvid.ok("GET", f"/api/node/{uuid}/labels/info").json()["Extended"]
+    assert ext["VoxelSize"] == [4, 4, 40]
+    assert ext["VoxelUnits"] == ["nm", "nm", "nm"]
+    r = dvid.post(f"/api/node/{uuid}/labels", json={"BlockSize": "64,64,64"})
+    assert r.status_code == 400
+    assert "BlockSize cannot change" in r.text
+    assert dvid.ok("GET", f"/api/node/{uuid}/labels/info").json()["Extended"]["BlockSize"] == [32, 32, 32]
+    assert "pseudocolor" in dvid.ok("GET", f"/api/node/{uuid}/labels/help").text
+    url = f"/api/node/{uuid}/labels/raw/0_1_2/32_32_32/0_0_0?throttle=true&compression=lz4"
+    with dvid.server.throttle.slot():
+        assert dvid.get(url).status_code == 503
+        assert dvid.post(url, content=b"x").status_code == 503
+    body = lz4.block.decompress(dvid.ok("GET", url).content, uncompressed_size=data.nbytes)
+    assert body == data.tobytes()
