@@ -134,7 +134,17 @@ def block_records(body: bytes) -> list[tuple[tuple[int, int, int], bytes]]:
         x, y, z, n = struct.unpack_from("<iiii", body, pos)
         out.append(((x, y, z), body[pos + 16 : pos + 16 + n]))
         pos += 16 + n
+    assert pos == len(body), "a block stream ends inside a record"
     return out
+
+
+def error_message(r, path: str, status: int = 400) -> str:
+    """A DVID error answer: plain text ``<message> (<path>).``; returns the message."""
+    assert r.status_code == status, (r.status_code, r.text)
+    assert r.headers["content-type"].startswith("text/plain")
+    suffix = f" ({path}).\n"
+    assert r.text.endswith(suffix), r.text
+    return r.text[: -len(suffix)]
 
 
 def free_port() -> int:

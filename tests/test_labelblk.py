@@ -12,7 +12,7 @@ import lz4.block
 import numpy as np
 import pytest
 
-from conftest import block_records
+from conftest import block_records, error_message
 from core.imaging import decode_png
 
 RNG = np.random.default_rng(11)
@@ -39,14 +39,6 @@ def get(dvid, uuid, size, offset=(0, 0, 0), name="labels", query="") -> np.ndarr
 
 def random_labels(shape) -> np.ndarray:
     return RNG.integers(0, 2**64, shape, dtype=np.uint64)
-
-
-def error(r, path: str) -> str:
-    assert r.status_code == 400, r.text
-    assert r.headers["content-type"].startswith("text/plain")
-    suffix = f" ({path}).\n"
-    assert r.text.endswith(suffix), r.text
-    return r.text[: -len(suffix)]
 
 
 # -- info and help ---------------------------------------------------------------------------------
@@ -123,7 +115,7 @@ def test_google_needs_multiples_of_eight(repo):
     dvid, uuid = repo
     path = f"/api/node/{uuid}/labels/raw/0_1_2/12_8_8/0_0_0"
     r = dvid.get(path + "?compression=google")
-    assert error(r, path) == "volume must be a multiple of the block size"
+    assert error_message(r, path) == "volume must be a multiple of the block size"
 
 
 # -- bad input writes nothing ------------------------------------------------------------------------
@@ -157,7 +149,7 @@ def unchanged(dvid, uuid, vol):
 def test_bad_posts_write_nothing(filled, query, body, message):
     dvid, uuid, vol = filled
     path = f"/api/node/{uuid}/labels/raw/0_1_2/32_32_32/0_0_0"
-    assert error(dvid.post(path + query, content=body), path).startswith(message)
+    assert error_message(dvid.post(path + query, content=body), path).startswith(message)
     unchanged(dvid, uuid, vol)
 
 
@@ -177,15 +169,15 @@ def test_bad_posts_write_nothing(filled, query, body, message):
 def test_bad_post_urls_write_nothing(filled, url, message):
     dvid, uuid, vol = filled
     path = f"/api/node/{uuid}/labels/{url}"
-    assert error(dvid.post(path, content=np.zeros(32**3, "<u8").tobytes()), path) == message
+    assert error_message(dvid.post(path, content=np.zeros(32**3, "<u8").tobytes()), path) == message
     unchanged(dvid, uuid, vol)
 
 
 def test_bad_verbs_and_keywords(filled):
     dvid, uuid, vol = filled
     path = f"/api/node/{uuid}/labels/raw/0_1_2/32_32_32/0_0_0"
-    assert error(dvid.delete(path), path) == "DELETE is only supported on the 'blocks' endpoint, not 'raw'"
-    assert error(dvid.request("PUT", path, content=b""), path) == "labelblk only handles GET, POST, and DELETE HTTP verbs"
+    assert error_message(dvid.delete(path), path) == "DELETE is only supported on the 'blocks' endpoint, not 'raw'"
+    assert error_message(dvid.request("PUT", path, content=b""), path) == "labelblk only handles GET, POST, and DELETE HTTP verbs"
     r = dvid.get(f"/api/node/{uuid}/labels/subvolblocks/32_32_32/0_0_0")
     assert r.status_code == 400
     assert r.text.startswith(f"Bad API call (/api/node/{uuid}/labels/subvolblocks/32_32_32/0_0_0) for data \"labels\".")
@@ -219,7 +211,7 @@ def test_labels_hash(filled):
     assert r.json() == [int(vol[3, 2, 1])]
     path = f"/api/node/{uuid}/labels/labels"
     r = dvid.request("GET", path + "?hash=abc", content=body)
-    assert error(r, path) == f"content hash incorrect.  expected abc, got {good}"
+    assert error_message(r, path) == f"content hash incorrect.  expected abc, got {good}"
 
 
 @pytest.mark.parametrize(
@@ -237,14 +229,14 @@ def test_labels_hash(filled):
 def test_bad_labels_bodies(filled, body, message):
     dvid, uuid, _ = filled
     path = f"/api/node/{uuid}/labels/labels"
-    assert error(dvid.request("GET", path, content=body), path) == message
+    assert error_message(dvid.request("GET", path, content=body), path) == message
 
 
 @pytest.mark.parametrize("coord, message", [("1_2", "coordinate must be 3d, not 2d: '1_2'"), ("1_b_3", "cannot parse coordinate '1_b_3': 'b' is not an integer")])
 def test_bad_label_coordinates(filled, coord, message):
     dvid, uuid, _ = filled
     path = f"/api/node/{uuid}/labels/label/{coord}"
-    assert error(dvid.get(path), path) == message
+    assert error_message(dvid.get(path), path) == message
 
 
 # -- images ------------------------------------------------------------------------------------------
@@ -280,7 +272,7 @@ def test_pseudocolor_matches_dvids_colours(repo):
     expected = [(99, 133, 42)] * 2 + [(99, 133, 42), (83, 7, 93), (198, 31, 162), (21, 176, 200)] * 2
     assert [tuple(p) for p in rgb[0]] == expected
     path = f"/api/node/{uuid}/labels/pseudocolor/0_1_2/10_1_1/0_0_0"
-    assert error(dvid.get(path), path) == "DVID currently supports only 2d pseudocolor image requests"
+    assert error_message(dvid.get(path), path) == "DVID currently supports only 2d pseudocolor image requests"
 
 
 # -- block streams and deletes -----------------------------------------------------------------------
@@ -294,9 +286,9 @@ def test_block_stream_leaves_out_missing_blocks(repo):
     assert [c for c, _ in got] == [(-1, 0, 1)]
     assert lz4.block.decompress(got[0][1], uncompressed_size=32**3 * 8) == vol.astype("<u8").tobytes()
     path = f"/api/node/{uuid}/labels/blocks/32_32_32/16_0_0"
-    assert error(dvid.get(path), path) == "cannot use labels via 'block' endpoint in non-block aligned geometry (16,0,0) -> (47,31,31)"
+    assert error_message(dvid.get(path), path) == "cannot use labels via 'block' endpoint in non-block aligned geometry (16,0,0) -> (47,31,31)"
     path = f"/api/node/{uuid}/labels/blocks/32_32_32/0_0_0"
-    assert error(dvid.get(path + "?compression=jpeg"), path) == "don't understand 'compression' query string value: jpeg"
+    assert error_message(dvid.get(path + "?compression=jpeg"), path) == "don't understand 'compression' query string value: jpeg"
 
 
 def test_delete_blocks_at_a_child_only(repo):
@@ -305,7 +297,7 @@ def test_delete_blocks_at_a_child_only(repo):
     put(dvid, uuid, vol)
     dvid.commit(uuid)
     path = f"/api/node/{uuid}/labels/blocks/0_0_0/2"
-    assert error(dvid.delete(path), path) == f'Cannot do DELETE on endpoint "blocks" of locked node {uuid}'
+    assert error_message(dvid.delete(path), path) == f'Cannot do DELETE on endpoint "blocks" of locked node {uuid}'
     child = dvid.newversion(uuid)
     dvid.ok("DELETE", f"/api/node/{child}/labels/blocks/0_0_0/2")
     at_child = get(dvid, child, (96, 32, 32))
@@ -327,11 +319,11 @@ def test_sync_only_follows_labelblk(repo):
     dvid.new_instance(uuid, "labelblk", "small", BlockSize="16,16,16")
     dvid.new_instance(uuid, "labelblk", "labels_1")
     path = f"/api/node/{uuid}/labels_1/sync"
-    assert error(dvid.post(path, json={"sync": "gray"}), path) == (
+    assert error_message(dvid.post(path, json={"sync": "gray"}), path) == (
         'Unable to sync labels_1 with gray since datatype "uint8blk" is not supported.'
     )
-    assert error(dvid.post(path, json={"sync": "small"}), path) == "Unable to sync labels_1 with small: their block sizes differ"
-    assert error(dvid.get(path), path) == "Only POST allowed to sync endpoint"
+    assert error_message(dvid.post(path, json={"sync": "small"}), path) == "Unable to sync labels_1 with small: their block sizes differ"
+    assert error_message(dvid.get(path), path) == "Only POST allowed to sync endpoint"
     assert dvid.get(f"/api/node/{uuid}/labels_1/info").json()["Base"]["Syncs"] == []
     dvid.ok("POST", path, json={"sync": "labels"})
     assert dvid.get(f"/api/node/{uuid}/labels_1/info").json()["Base"]["Syncs"] == ["labels"]

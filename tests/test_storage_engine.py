@@ -141,3 +141,14 @@ def test_merge_prefers_a_changed_value_over_the_common_ancestor(engine):
     write(engine, 1, k=b"old")
     write(engine, 4, k=b"new")
     assert view(engine, 5) == {"k": b"new"}
+
+
+def test_block_index_refuses_coordinates_outside_int32():
+    import struct
+
+    from core.storage.keys import decode_index_zyx, index_zyx
+
+    assert decode_index_zyx(index_zyx(-(2**31), 2**31 - 1, 0)) == (-(2**31), 2**31 - 1, 0)
+    for bad in ((2**31, 0, 0), (0, -(2**31) - 1, 0), (0, 0, 2**32)):
+        with pytest.raises(struct.error):
+            index_zyx(*bad)

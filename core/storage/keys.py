@@ -90,8 +90,9 @@ def index_zyx(x: int, y: int, z: int) -> bytes:
     """DVID's 12-byte block index: Z, Y, X as big-endian uint32 with the sign bit flipped.
 
     Byte order then equals numeric Z-then-Y-then-X order, negative coordinates included.
+    A coordinate outside int32 raises ``struct.error`` rather than wrapping onto another block.
     """
-    return struct.pack(">III", (z + _SIGN) & 0xFFFFFFFF, (y + _SIGN) & 0xFFFFFFFF, (x + _SIGN) & 0xFFFFFFFF)
+    return struct.pack(">III", z + _SIGN, y + _SIGN, x + _SIGN)
 
 
 def decode_index_zyx(data: bytes) -> tuple[int, int, int]:

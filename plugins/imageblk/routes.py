@@ -10,14 +10,14 @@ import numpy as np
 from starlette.responses import Response
 
 from core import InstanceRequest, bad_request
-from core.geometry import Subvolume, block_box, parse_ints, parse_point3
+from core.geometry import INT32_MAX, INT32_MIN, Subvolume, block_box, parse_ints, parse_point3
 from core.imaging import ImageFormat, encode_image
 from core.storage import keys
 
 from plugins.imageblk.arb import ArbPlane, sample
 from plugins.imageblk.formats import VoxelType
 from plugins.imageblk.help import image_help
-from plugins.imageblk.volume import VolumeType, geometry_args
+from plugins.imageblk.volume import VolumeType, check_int32_box, geometry_args
 from plugins.imageblk.voxels import block_record, block_tkey, check_request_size
 
 OCTET = "application/octet-stream"
@@ -90,6 +90,10 @@ class ImageType(VolumeType):
         if len(spans) != 1 or spans[0] < 1:
             raise bad_request(f"span must be one positive integer, not {req.args[1]!r}")
         span = spans[0]
+        if start[0] + span - 1 > INT32_MAX:
+            raise bad_request(
+                f"a run of {span} blocks from block x {start[0]} goes past the largest block coordinate ({INT32_MAX})"
+            )
         volume = self.volume(req)
         coords = [(start[0] + i, start[1], start[2]) for i in range(span)]
         check_request_size(Subvolume((0, 0, 0), (volume.codec.voxels, span, 1)), self.voxel.bytes_per_voxel)
@@ -114,7 +118,9 @@ class ImageType(VolumeType):
         for i, coord in enumerate(coords):
             volume.write_block(coord, body[i * size : (i + 1) * size])
         run = block_box(coords[0], volume.block_size).union(block_box(coords[-1], volume.block_size))
-        self.grow_extents(req, volume, run)
+        # Extents are voxel coordinates (int32 in DVID); a run beyond them stays out of the extents.
+        if INT32_MIN <= min(run.start) and max(run.end) <= INT32_MAX:
+            self.grow_extents(req, volume, run)
         return Response(b"")
 
     # -- block streams ----------------------------------------------------------------------------------
@@ -182,6 +188,8 @@ class ImageType(VolumeType):
             coord = tuple(int(req.query[axis]) for axis in "xyz")
         except (KeyError, ValueError):
             raise bad_request("rawkey needs integer query strings x, y and z (a block coordinate)")
+        if not all(INT32_MIN <= c <= INT32_MAX for c in coord):
+            raise bad_request(f"rawkey block coordinate {coord} does not fit in 32 bits")
         key = keys.data_key(req.store.instance_id, block_tkey(*coord), req.version)
         return Response(json.dumps({"Key": key.hex().upper()}), media_type="application/json")
 
@@ -193,6 +201,7 @@ def block_aligned_box(size_text: str, offset_text: str, block_size) -> Subvolume
     if len(size) != 3 or len(offset) != 3:
         raise bad_request("must specify 3D subvolumes")
     box = Subvolume(offset, size)  # type: ignore[arg-type]
+    check_int32_box(box)
     if box.empty:
         raise bad_request(f"Illegal geometry requested: size {box.size} must be positive on every axis")
     if not box.is_aligned(block_size):

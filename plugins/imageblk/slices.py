@@ -48,15 +48,25 @@ def box_filter(image: np.ndarray, width: int, height: int) -> np.ndarray:
     src_h, src_w = image.shape[:2]
     rows = _overlap_weights(src_h, height)
     cols = _overlap_weights(src_w, width)
-    as_float = image.dtype.kind == "f"
-    values = image.astype(np.float64 if as_float else np.int64)
-    if image.ndim == 2:
-        total = rows @ values @ cols.T
-    else:
-        total = np.einsum("ia,abc,jb->ijc", rows, values, cols)
+
+    def weigh(values: np.ndarray) -> np.ndarray:
+        if values.ndim == 2:
+            return rows @ values @ cols.T
+        return np.einsum("ia,abc,jb->ijc", rows, values, cols)
+
     area = src_h * src_w
-    out = total / area if as_float else total // area
-    return out.astype(image.dtype)
+    if image.dtype.kind == "f":
+        return (weigh(image.astype(np.float64)) / area).astype(image.dtype)
+    if image.dtype.kind == "u" and image.dtype.itemsize == 8:
+        # 64-bit values would overflow int64 sums: sum the two 32-bit halves separately
+        # (each total stays below area * 2**32) and divide the combined total exactly.
+        wide = image.astype(np.uint64)
+        hi = weigh((wide >> np.uint64(32)).astype(np.int64))
+        lo = weigh((wide & np.uint64(0xFFFFFFFF)).astype(np.int64))
+        q_hi, r_hi = np.divmod(hi, area)
+        low = (r_hi * (1 << 32) + lo) // area
+        return ((q_hi.astype(np.uint64) << np.uint64(32)) + low.astype(np.uint64)).astype(image.dtype)
+    return (weigh(image.astype(np.int64)) // area).astype(image.dtype)
 
 
 def nearest(image: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -16,7 +16,8 @@ import numpy as np
 from starlette.responses import PlainTextResponse, Response
 
 from core import Datatype, Instance, InstanceRequest, Region, Settings, bad_request
-from core.geometry import Geometry, Subvolume, parse_geometry
+from core.codecs import Kind
+from core.geometry import INT32_MAX, Geometry, Subvolume, parse_geometry
 from core.imaging import ImageFormat, encode_image
 
 from plugins.imageblk.config import VolumeConfig, configure_new, float32_json
@@ -51,6 +52,11 @@ class VolumeType(Datatype):
     # -- instance settings -------------------------------------------------------------------------
 
     def create(self, settings: Settings, instance: Instance) -> None:
+        if instance.compression.kind == Kind.JPEG and self.voxel.bytes_per_voxel != 1:
+            raise bad_request(
+                f"Compression jpeg stores 8-bit grey blocks only; {self.voxel.typename} has "
+                f"{self.voxel.bytes_per_voxel} bytes per voxel"
+            )
         configure_new(instance, settings)
 
     def config(self, instance: Instance) -> VolumeConfig:
@@ -167,7 +173,7 @@ class VolumeType(Datatype):
 
     def serve_metadata(self, req: InstanceRequest) -> Response:
         config = self.config(req.instance)
-        extents = self.volume(req).extents()
+        extents = self.version_extents(req)
         axes = []
         for i, label in enumerate("XYZ"):
             axes.append({
@@ -215,7 +221,7 @@ class VolumeType(Datatype):
     def serve_config(self, req: InstanceRequest) -> Response:
         """POST a JSON object of settings to the instance root to change them."""
         if req.method != "POST":
-            raise req.bad_api()
+            raise bad_request("Incomplete API request")  # DVID's answer when no keyword follows the name
         body = req.json_body("configuration")
         if not isinstance(body, dict):
             raise bad_request("configuration must be posted as a JSON object")
@@ -224,7 +230,14 @@ class VolumeType(Datatype):
         new = old.updated(settings, creating=False)
         if new.block_size != old.block_size and self.volume(req).has_blocks():
             raise bad_request("BlockSize cannot change once blocks are stored")
-        req.save_instance(lambda: new.store_in(req.instance))
+        instance = req.instance
+
+        def change() -> None:
+            new.store_in(instance)
+            if instance.compression.kind == Kind.JPEG:  # JPEG blocks are images one block row wide
+                instance.compression = replace(instance.compression, level=new.block_size[0])
+
+        req.save_instance(change)
         return PlainTextResponse(
             f"Changed '{req.instance.name}' based on received configuration:\n{json.dumps(body)}\n"
         )
@@ -235,4 +248,13 @@ def geometry_args(req: InstanceRequest, what: str = "raw") -> tuple[Geometry, st
     args = req.args
     if len(args) < 3:
         raise bad_request(f'"{what}" must be followed by shape/size/offset')
-    return parse_geometry(args[0], args[1], args[2]), args[3] if len(args) > 3 else ""
+    geometry = parse_geometry(args[0], args[1], args[2])
+    check_int32_box(geometry.box)
+    return geometry, args[3] if len(args) > 3 else ""
+
+
+def check_int32_box(box: Subvolume) -> None:
+    """Refuse boxes whose last voxel lies beyond DVID's int32 voxel coordinates (offsets and
+    sizes are int32 already; their sum is not)."""
+    if not box.empty and max(box.end) > INT32_MAX:
+        raise bad_request(f"geometry {box.describe()} goes beyond the largest voxel coordinate ({INT32_MAX})")
