@@ -78,53 +78,94 @@ def load_config(path: str | None = None, **overrides: Any) -> Config:
     return config.with_overrides(**overrides)
 
 
+def _int(table: dict[str, Any], key: str, *, name: str | None = None) -> int:
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ConfigError(f"{name or key} must be an integer, not {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name or key} must be an integer, not {value!r}") from None
+
+
+def _bool(table: dict[str, Any], key: str) -> bool:
+    value = table[key]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ConfigError(f"{key} must be true or false, not {value!r}")
+
+
+def _strings(table: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = table[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} must be a list of strings, such as [\"*\"], not {value!r}")
+    return tuple(value)
+
+
 def _apply_toml(config: Config, path: Path) -> Config:
     try:
         text = path.read_text()
         doc = tomllib.loads(text)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
     doc = _lower_keys(doc)
+    for table in ("server", "store"):
+        if not isinstance(doc.get(table, {}), dict):
+            raise ConfigError(f"[{table}] must be a table in {path}")
     server = _lower_keys(doc.get("server", {}))
     store = _lower_keys(doc.get("store", {}))
     changes: dict[str, Any] = {"toml_path": str(path), "toml_text": text}
     base = path.parent
 
     if "data" in server:
-        changes["data"] = (base / server["data"]).resolve()
+        changes["data"] = (base / str(server["data"])).resolve()
     if "host" in server:
         changes["host"] = str(server["host"])
     if "server_name" in server:
         changes["server_name"] = str(server["server_name"])
     if "httpaddress" in server:
-        host, _, port = str(server["httpaddress"]).rpartition(":")
+        host, colon, port = str(server["httpaddress"]).rpartition(":")
+        if not colon:
+            raise ConfigError(f"httpAddress must be host:port or :port, not {server['httpaddress']!r}")
         changes["host"] = host or "0.0.0.0"
-        changes["port"] = int(port)
+        changes["port"] = _int({"httpAddress": port}, "httpAddress")
     if "port" in server:
-        changes["port"] = int(server["port"])
+        changes["port"] = _int(server, "port")
+    if not 0 <= changes.get("port", config.port) <= 65535:
+        raise ConfigError(f"port must be between 0 and 65535, not {changes['port']}")
     mode = str(server.get("rwmode", "")).lower()
     if mode not in ("", "readonly", "fullwrite"):
         raise ConfigError(f'rwMode must be "", "readonly" or "fullwrite", not {mode!r}')
-    changes["read_only"] = bool(server.get("read_only", mode == "readonly"))
+    changes["read_only"] = _bool(server, "read_only") if "read_only" in server else mode == "readonly"
     changes["full_write"] = mode == "fullwrite"
+    if changes["read_only"] and changes["full_write"]:
+        raise ConfigError("a server cannot be read-only and full-write at once")
     if "max_throttled_ops" in server or "throttle" in server:
-        changes["max_throttled_ops"] = int(server.get("max_throttled_ops", server.get("throttle")))
+        key = "max_throttled_ops" if "max_throttled_ops" in server else "throttle"
+        changes["max_throttled_ops"] = _int(server, key, name="max_throttled_ops")
         if changes["max_throttled_ops"] < 1:
             raise ConfigError("max_throttled_ops must be at least 1")
-    domains = server.get("cors_domains", server.get("corsdomains"))
-    if domains is not None:
-        changes["cors_domains"] = tuple(str(d) for d in domains)
+    for key in ("cors_domains", "corsdomains"):
+        if key in server:
+            changes["cors_domains"] = _strings(server, key)
+            break
     for key in ("note", "admin_token"):
         if key in server:
             changes[key] = str(server[key])
     if "instance_id_start" in server:
-        changes["instance_id_start"] = int(server["instance_id_start"])
+        changes["instance_id_start"] = _int(server, "instance_id_start")
     if "min_mutation_id_start" in server:
-        changes["mutation_id_start"] = max(config.mutation_id_start, int(server["min_mutation_id_start"]))
+        changes["mutation_id_start"] = max(config.mutation_id_start, _int(server, "min_mutation_id_start"))
     if "engine" in store:
         changes["engine"] = str(store["engine"])
     options = {k: v for k, v in store.items() if k not in ("engine", "path")}
+    if "map_size" in options:
+        options["map_size"] = _int(options, "map_size")
+    if "sync" in options:
+        options["sync"] = _bool(options, "sync")
     if "path" in store and "data" not in server:
-        changes["data"] = (base / store["path"]).resolve()
+        changes["data"] = (base / str(store["path"])).resolve()
     changes["store_options"] = options
     return replace(config, **changes)

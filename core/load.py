@@ -89,5 +89,6 @@ class Latencies:
         with self._lock:
             if user is not None:
                 entry = self.users.get(user)
-                return entry.to_json() if entry else Latency(user, "", 0, 0, 0).to_json()
+                # an unknown user gets Go's zero value, with an empty User
+                return entry.to_json() if entry else Latency("", "", 0, 0, 0).to_json()
             return {name: e.to_json() for name, e in sorted(self.users.items())}

@@ -30,7 +30,10 @@ from core.versions import Node, Repo, new_uuid
 
 log = logging.getLogger("dvidpy")
 
-MAX_STORE_RETRIES = 4
+#: How often one request may grow the store and start again. Each growth doubles the map, so
+#: this bounds the map at 2**40 times its starting size: a request never fails because its
+#: writes outgrew a small starting map (DVID's users never see "map full").
+MAX_STORE_RETRIES = 40
 
 
 class Server:
@@ -64,7 +67,10 @@ class Server:
         return registered.datatype
 
     def purge_soon(self) -> None:
-        """Delete the data of deleted instances in a background thread."""
+        """Delete the data of deleted instances in a background thread (never in read-only mode:
+        a read-only server leaves the store exactly as it found it)."""
+        if self.config.read_only:
+            return
 
         def purge() -> None:
             with self._purge_lock:
@@ -135,10 +141,13 @@ class Server:
         return out
 
     def base_info(self, repo: Repo, instance: Instance) -> dict[str, Any]:
+        # An instance whose plugin is not installed (or is blocked) is still listed, with an
+        # empty type URL and version: one missing plugin must not hide every repo from clients.
+        registered = self.types.get(instance.typename)
         return {
             "TypeName": instance.typename,
-            "TypeURL": self.datatype(instance.typename).url,
-            "TypeVersion": self.datatype(instance.typename).version,
+            "TypeURL": registered.datatype.url if registered else "",
+            "TypeVersion": registered.datatype.version if registered else "",
             "DataUUID": instance.data_uuid,
             "Name": instance.name,
             "RepoUUID": instance.root_uuid,
@@ -150,6 +159,14 @@ class Server:
             "LogStore": "no mutation log set",
             "Tags": instance.tags,
         }
+
+    def describe(self, repo: Repo, instance: Instance) -> dict[str, Any]:
+        """The instance as repo info lists it; the generic form if its datatype is missing."""
+        base = self.base_info(repo, instance)
+        registered = self.types.get(instance.typename)
+        if registered is None:
+            return {"Base": base, "Extended": {}}
+        return registered.datatype.describe(instance, base)
 
     def sync_names(self, instance: Instance) -> list[str]:
         names = []

@@ -11,13 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core.errors import bad_request
-from core.server import Server
+from core.server import MAX_STORE_RETRIES, Server
 from core.storage.engine import StoreFull
 
 T = TypeVar("T")
 
 READ_METHODS = frozenset({"GET", "HEAD"})
-STORE_RETRIES = 4
 
 
 def server_of(request: Request) -> Server:
@@ -93,14 +92,20 @@ def literal_json(text: str) -> Response:
     return Response(text, media_type="application/json")
 
 
+def spaced_json(key: str, value: str) -> Response:
+    """DVID's one-key reply with a space after the colon, ``{"child": "..."}``; the value is
+    escaped, so a name holding a quote or a backslash still makes valid JSON."""
+    return literal_json(f'{{"{key}": {json.dumps(value)}}}')
+
+
 async def in_store(request: Request, action: Callable[[], T]) -> T:
     """Run a store-touching action in a worker thread, growing the store if it fills up."""
     server = server_of(request)
-    for attempt in range(STORE_RETRIES):
+    for attempt in range(MAX_STORE_RETRIES):
         try:
             return await run_in_threadpool(action)
         except StoreFull:
-            if attempt == STORE_RETRIES - 1:
+            if attempt == MAX_STORE_RETRIES - 1:
                 raise
             await run_in_threadpool(server.engine.grow)
     raise AssertionError("unreachable")

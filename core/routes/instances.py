@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from core.datatypes import InstanceRequest
 from core.errors import bad_request, not_found
-from core.routes.context import check_writable, in_store, is_admin, literal_json, may_skip_locks, server_of
+from core.routes.context import check_writable, in_store, is_admin, may_skip_locks, server_of, spaced_json
 from core.routes.nodes import node_action
 from core.storage import keys
 from core.storage.session import Session
@@ -108,7 +108,7 @@ async def blobstore(request: Request, parts: list[str]) -> Response:
 
         await in_store(request, put)
         ref = base64.urlsafe_b64encode(digest).decode()
-        return literal_json(f'{{"reference": "{ref}"}}')
+        return spaced_json("reference", ref)
     if request.method in ("GET", "HEAD"):
         if len(parts) != 5:
             raise bad_request("GET /blobstore requires reference")

@@ -15,6 +15,7 @@ from core.routes.context import (
     log_lines,
     may_skip_locks,
     server_of,
+    spaced_json,
     string_field,
 )
 from core.timefmt import log_line, now
@@ -22,6 +23,10 @@ from core.versions import HEX32, MASTER
 
 #: Node actions that need a locked parent instead of refusing one.
 CHILD_ACTIONS = frozenset({"newversion", "branch", "tag"})
+
+#: Characters a tag may not hold: UUID-specifier syntax (``:``, ``~``) and what URLs or JSON
+#: would need escaped.
+TAG_FORBIDDEN = frozenset('/:~?#%"\\')
 
 
 async def node_action(request: Request, action: str) -> Response:
@@ -104,7 +109,7 @@ async def commit(request: Request) -> Response:
         return node
 
     node = await in_store(request, change)
-    return literal_json(f'{{"committed": "{node.uuid}"}}')
+    return spaced_json("committed", node.uuid)
 
 
 def _assigned_uuid(body: dict) -> str:
@@ -122,7 +127,7 @@ async def _new_child(request: Request, *, branch: str, note: str, uuid: str = ""
         return datastore.new_child(repo, parent, branch=branch, note=note, uuid=uuid, commit_note=commit_note)
 
     child = await in_store(request, create)
-    return literal_json(f'{{"child": "{child.uuid}"}}')
+    return spaced_json("child", child.uuid)
 
 
 async def new_version(request: Request) -> Response:
@@ -141,8 +146,11 @@ async def new_branch(request: Request) -> Response:
 async def new_tag(request: Request) -> Response:
     body = await json_object(request, required=True)
     tag = string_field(body, "tag")
-    if not tag or any(c in tag for c in "/:~ "):
-        raise bad_request("'tag' must be a non-empty name without '/', ':', '~' or spaces")
+    # A tag becomes the child's UUID, used in URLs and JSON: refuse what would break either.
+    if not tag or any(c in TAG_FORBIDDEN or not c.isprintable() or c.isspace() for c in tag):
+        raise bad_request(
+            "'tag' must be a non-empty name without '/', ':', '~', '?', '#', '%', '\"', '\\' or spaces"
+        )
     return await _new_child(request, branch=f"tag-{tag}", note=string_field(body, "note"), uuid=tag, tag=tag)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from core.errors import bad_request, not_found
+from core.errors import DVIDError, bad_request, not_found
 from core.instances import Settings
 from core.merging import resolve_conflicts
 from core.routes.context import (
@@ -17,10 +17,10 @@ from core.routes.context import (
     json_body,
     json_object,
     json_reply,
-    literal_json,
     log_lines,
     may_skip_locks,
     server_of,
+    spaced_json,
     string_field,
 )
 from core.server import Server
@@ -30,7 +30,7 @@ from core.versions import HEX32, Node, Repo
 
 def repo_json(server: Server, repo: Repo) -> dict[str, Any]:
     instances = {
-        name: server.datatype(inst.typename).describe(inst, server.base_info(repo, inst))
+        name: server.describe(repo, inst)
         for name, inst in sorted(repo.instances.items())
     }
     return {
@@ -52,23 +52,33 @@ def repo_json(server: Server, repo: Repo) -> dict[str, Any]:
 
 
 async def new_repo(request: Request) -> Response:
+    if request.method != "POST":
+        raise not_found("404 page not found")
     server = server_of(request)
     if server.config.read_only or (server.config.admin_token and not is_admin(request)):
         raise bad_request(
             "Creating a repo requires admin privileges (admintoken) on a server that is not read-only"
         )
-    body = await json_object(request)
-    alias = string_field(body, "alias")
-    description = string_field(body, "description")
-    passcode = string_field(body, "passcode")
-    root = string_field(body, "root")
+    try:
+        body = await json_object(request)
+    except DVIDError as exc:
+        raise bad_request(f"Error decoding POSTed JSON config for new repo: {exc.message}")
+    fields = {}
+    for key in ("alias", "description", "passcode", "root"):
+        try:
+            fields[key] = string_field(body, key)
+        except DVIDError as exc:
+            raise bad_request(f"POST on repos endpoint requires valid '{key}': {exc.message}")
+    alias, description, passcode, root = (fields[k] for k in ("alias", "description", "passcode", "root"))
     if root and not HEX32.match(root):
         raise bad_request(f"Bad UUID provided for 'root': {root!r} is not 32 hexadecimal digits")
     repo = await in_store(request, lambda: server.datastore.new_repo(alias, description, passcode, root))
-    return literal_json(f'{{"root": "{repo.root}"}}')
+    return spaced_json("root", repo.root)
 
 
 async def repos_info(request: Request) -> Response:
+    if request.method not in ("GET", "HEAD"):
+        raise not_found("404 page not found")
     server = server_of(request)
     repos = sorted(server.datastore.repos.values(), key=lambda r: r.root)
     return json_reply({repo.root: repo_json(server, repo) for repo in repos})
@@ -155,9 +165,7 @@ async def new_instance(request: Request) -> Response:
         return server.new_instance(repo, node, Settings(body))
 
     instance = await in_store(request, create)
-    return literal_json(
-        f'{{"result": "Added {instance.name} [{instance.typename}] to node {node.uuid}"}}'
-    )
+    return spaced_json("result", f"Added {instance.name} [{instance.typename}] to node {node.uuid}")
 
 
 async def repo_log(request: Request) -> Response:
@@ -218,7 +226,7 @@ async def merge(request: Request) -> Response:
         return server.datastore.merge(repo, parents, note)
 
     child = await in_store(request, create)
-    return literal_json(f'{{"child": "{child.uuid}"}}')
+    return spaced_json("child", child.uuid)
 
 
 async def resolve(request: Request) -> Response:
@@ -237,7 +245,7 @@ async def resolve(request: Request) -> Response:
         if not p.locked:
             raise bad_request("can't branch an unlocked node")
     child = await in_store(request, lambda: resolve_conflicts(server, repo, parents, names, note))
-    return literal_json(f'{{"child": "{child.uuid}"}}')
+    return spaced_json("child", child.uuid)
 
 
 _REPO_ACTIONS = {

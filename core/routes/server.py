@@ -69,7 +69,14 @@ GET  /api/node/{{uuid}}/note, /log        POST sets the note or appends to the l
 """
 
 
+def _only_get(request: Request) -> None:
+    """These routes answer GET (and HEAD) only; other methods find no route, as in DVID."""
+    if request.method not in ("GET", "HEAD"):
+        raise not_found("404 page not found")
+
+
 async def help_index(request: Request) -> Response:
+    _only_get(request)
     server = server_of(request)
     items = "\n".join(
         f"<li><a href='/api/help/{name}'>{html.escape(name)}</a></li>" for name in server.types
@@ -78,6 +85,7 @@ async def help_index(request: Request) -> Response:
 
 
 async def help_type(request: Request) -> Response:
+    _only_get(request)
     typename = request.path_params["typename"]
     datatype = server_of(request).datatype(typename)
     return PlainTextResponse(datatype.help_text.rstrip("\n") + "\n")
@@ -90,6 +98,7 @@ def _record_latency(request: Request, started: float) -> None:
 
 
 async def load(request: Request) -> Response:
+    _only_get(request)
     started = time.perf_counter()
     reply = json_reply(server_of(request).load.rates())
     _record_latency(request, started)
@@ -97,15 +106,20 @@ async def load(request: Request) -> Response:
 
 
 async def heartbeat(request: Request) -> Response:
+    _only_get(request)
     started = time.perf_counter()
     _record_latency(request, started)
     return PlainTextResponse("OK")
 
 
 async def user_latencies(request: Request) -> Response:
+    _only_get(request)
     started = time.perf_counter()
+    # As DVID's latency middleware: the request is recorded after it is answered, so a user's
+    # first ``?u=`` query sees no entry yet.
+    reply = json_reply(server_of(request).latencies.to_json(request.query_params.get("u")))
     _record_latency(request, started)
-    return json_reply(server_of(request).latencies.to_json(request.query_params.get("u")))
+    return reply
 
 
 def _uptime(seconds: float) -> str:
