@@ -1,4 +1,4 @@
 """dvidpy's benchmark: a real server on loopback, timed against its limits and a peer.
 
-Run ``python -m benchmarks`` (or ``dvidpy bench``); ``--quick`` is a small smoke run.
+Run ``python -m dvidpy.benchmarks`` (or ``dvidpy bench``); ``--quick`` is a small smoke run.
 """

@@ -1,4 +1,4 @@
-"""Run the benchmark: ``python -m benchmarks [--quick] [--runs N] [--json FILE]``.
+"""Run the benchmark: ``python -m dvidpy.benchmarks [--quick] [--runs N] [--json FILE]``.
 
 It starts ``dvidpy serve`` on an LMDB store in a temporary folder, ingests a grayscale and a
 label volume over HTTP, times reads and writes, and times the same transfers against the
@@ -15,12 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.suite import Suite
-from benchmarks.report import print_table, targets
+from dvidpy.benchmarks.suite import Suite
+from dvidpy.benchmarks.report import print_table, targets
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m dvidpy.benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a small volume and one run (a smoke test)")
     parser.add_argument("--size", type=int, help="edge of the cubic test volumes (default 512, quick 128)")
     parser.add_argument("--runs", type=int, help="timed runs per measurement (default 5, quick 1)")

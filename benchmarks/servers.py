@@ -79,7 +79,7 @@ def _status_kib(pid: int, field: str) -> int:
 
 def dvidpy_server(data: Path, *, sync: bool = True) -> Process:
     """``dvidpy serve`` on ``data``; ``sync=False`` is the ingest mode (``[store] sync = false``)."""
-    args = ["-m", "core.cli", "serve", "--data", str(data), "--log-level", "warning"]
+    args = ["-m", "dvidpy", "serve", "--data", str(data), "--log-level", "warning"]
     if not sync:
         data.mkdir(parents=True, exist_ok=True)
         config = data.parent / f"{data.name}-ingest.toml"
@@ -90,7 +90,7 @@ def dvidpy_server(data: Path, *, sync: bool = True) -> Process:
 
 def trivial_server() -> Process:
     return Process(
-        ["-m", "uvicorn", "benchmarks.trivial_app:app", "--host", "127.0.0.1", "--log-level", "warning",
+        ["-m", "uvicorn", "dvidpy.benchmarks.trivial_app:app", "--host", "127.0.0.1", "--log-level", "warning",
          "--lifespan", "on"],
         "/bytes/1",
     )

@@ -9,10 +9,10 @@ from pathlib import Path
 import lz4.block
 import numpy as np
 
-from benchmarks.client import Client, timed
-from benchmarks.peer import ZarrPeer, available
-from benchmarks.servers import dvidpy_server, trivial_server
-from benchmarks.volumes import grayscale, labels
+from dvidpy.benchmarks.client import Client, timed
+from dvidpy.benchmarks.peer import ZarrPeer, available
+from dvidpy.benchmarks.servers import dvidpy_server, trivial_server
+from dvidpy.benchmarks.volumes import grayscale, labels
 
 SLAB = 64
 
@@ -144,7 +144,7 @@ class Suite:
         self.record(label, nbytes, mine, **refs)
 
     def slice_png(self, plane: str) -> None:
-        from core.imaging import decode_png
+        from dvidpy.imaging import decode_png
 
         n, mid = self.size, self.size // 2
         offset = {"xy": (0, 0, mid), "xz": (0, mid, 0), "yz": (mid, 0, 0)}[plane]

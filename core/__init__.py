@@ -2,14 +2,21 @@
 
 Plugins import what they need from here::
 
-    from core import hookimpl, Datatype, InstanceRequest
+    from dvidpy import hookimpl, Datatype, InstanceRequest
 """
 
-from core.datatypes import Datatype, DatatypeRegistry, InstanceRequest, Region, json_response
-from core.errors import DVIDError, bad_request
-from core.hookspecs import hookimpl
-from core.instances import Instance, Settings
-from core.storage.versioned import VersionedStore
+from importlib.metadata import PackageNotFoundError, version
+
+from dvidpy.datatypes import Datatype, DatatypeRegistry, InstanceRequest, Region, json_response
+from dvidpy.errors import DVIDError, bad_request
+from dvidpy.hookspecs import hookimpl
+from dvidpy.instances import Instance, Settings
+from dvidpy.storage.versioned import VersionedStore
+
+try:
+    __version__ = version("dvidpy")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+source"
 
 __all__ = [
     "hookimpl",

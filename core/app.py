@@ -13,11 +13,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.config import Config
-from core.errors import DVIDError
-from core.plugins import Plugins, make_plugin_manager
-from core.routes import instances, repos, server
-from core.server import Server
+from dvidpy.config import Config
+from dvidpy.errors import DVIDError
+from dvidpy.plugin_manager import Plugins, make_plugin_manager
+from dvidpy.routes import instances, repos, server
+from dvidpy.server import Server
 
 log = logging.getLogger("dvidpy.requests")
 

@@ -12,8 +12,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from core.config import ConfigError, load_config
-from core.plugins import Plugins, make_plugin_manager
+from dvidpy import __version__
+from dvidpy.config import ConfigError, load_config
+from dvidpy.plugin_manager import Plugins, make_plugin_manager
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dvidpy",
         description="A versioned, image-oriented data server that speaks DVID's HTTP API.",
     )
+    parser.add_argument("--version", action="version", version=f"dvidpy {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the server on an embedded LMDB store")
@@ -35,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     types = sub.add_parser("types", help="list installed datatypes, their versions and plugins")
     types.set_defaults(run=cmd_types)
 
-    sub.add_parser("bench", help="run the benchmark: dvidpy bench [--quick] [--json FILE] (python -m benchmarks)")
+    sub.add_parser("bench", help="run the benchmark: dvidpy bench [--quick] [--json FILE] (python -m dvidpy.benchmarks)")
 
     repos = sub.add_parser("repos", help="create or delete repos on a running server")
     repos.add_argument("action", choices=["new", "delete"])
@@ -61,7 +63,7 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from core.app import create_app
+    from dvidpy.app import create_app
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -133,7 +135,7 @@ def cmd_repo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:
-        from benchmarks.__main__ import main as bench_main
+        from dvidpy.benchmarks.__main__ import main as bench_main
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)

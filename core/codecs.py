@@ -16,7 +16,7 @@ from enum import IntEnum
 
 import lz4.block
 
-from core.errors import bad_request
+from dvidpy.errors import bad_request
 
 
 class Kind(IntEnum):

@@ -16,13 +16,13 @@ from typing import TypeVar
 
 import msgpack
 
-from core.errors import bad_request
-from core.instances import Instance
-from core.storage import keys
-from core.storage.engine import Engine, WriteTxn
-from core.storage.versioned import Ancestry
-from core.timefmt import log_line
-from core.versions import Node, Repo, new_uuid
+from dvidpy.errors import bad_request
+from dvidpy.instances import Instance
+from dvidpy.storage import keys
+from dvidpy.storage.engine import Engine, WriteTxn
+from dvidpy.storage.versioned import Ancestry
+from dvidpy.timefmt import log_line
+from dvidpy.versions import Node, Repo, new_uuid
 
 T = TypeVar("T")
 

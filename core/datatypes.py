@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from core.errors import DVIDError, bad_api_call, bad_request
-from core.instances import Instance, Settings
-from core.storage.versioned import VersionedStore
-from core.throttle import wants_throttle
+from dvidpy.errors import DVIDError, bad_api_call, bad_request
+from dvidpy.instances import Instance, Settings
+from dvidpy.storage.versioned import VersionedStore
+from dvidpy.throttle import wants_throttle
 
 if TYPE_CHECKING:
-    from core.server import Server
-    from core.versions import Node, Repo
+    from dvidpy.server import Server
+    from dvidpy.versions import Node, Repo
 
 Handler = Callable[["InstanceRequest"], Response]
 

@@ -19,7 +19,7 @@ from enum import Enum
 
 import numpy as np
 
-from core.errors import bad_request
+from dvidpy.errors import bad_request
 
 Point3 = tuple[int, int, int]
 

@@ -1,6 +1,6 @@
 """The plugin contract: the hooks a dvidpy plugin may implement. Nothing else lives here.
 
-A plugin is a module (or object) with functions decorated by ``core.hookimpl``. Built-in
+A plugin is a module (or object) with functions decorated by ``dvidpy.hookimpl``. Built-in
 datatypes and third-party packages (entry-point group ``dvidpy.plugins``) use the same hooks.
 The core calls these hooks at start-up and once per request at most, never per block.
 """
@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from core.datatypes import DatatypeRegistry, Region
-    from core.instances import Instance
-    from core.storage.versioned import VersionedStore
+    from dvidpy.datatypes import DatatypeRegistry, Region
+    from dvidpy.instances import Instance
+    from dvidpy.storage.versioned import VersionedStore
 
 PROJECT = "dvidpy"
 

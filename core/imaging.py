@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from core.errors import bad_request
+from dvidpy.errors import bad_request
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DEFAULT_JPEG_QUALITY = 80

@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.codecs import Checksum, Compression, Kind
-from core.errors import bad_request
+from dvidpy.codecs import Checksum, Compression, Kind
+from dvidpy.errors import bad_request
 
 RESERVED_NAMES = frozenset({"log", "branch", "note", "commit", "newversion"})
 

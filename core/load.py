@@ -6,7 +6,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from core.timefmt import now, rfc3339
+from dvidpy.timefmt import now, rfc3339
 
 _COUNTERS = ("GET requests", "PUT requests", "value bytes read", "value bytes written")
 

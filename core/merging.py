@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from core.storage import keys
+from dvidpy.storage import keys
 
 if TYPE_CHECKING:
-    from core.server import Server
-    from core.versions import Node, Repo
+    from dvidpy.server import Server
+    from dvidpy.versions import Node, Repo
 
 CONFLICT_NOTE = "Version for deleting conflicts before merge"
 BATCH = 10_000

@@ -1,5 +1,5 @@
 """The running server: store, repos, datatypes and throttle, and the services plugins reach
-through their :class:`~core.datatypes.InstanceRequest`.
+through their :class:`~dvidpy.datatypes.InstanceRequest`.
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core.codecs import Compression, checksum_text, parse_checksum
-from core.config import Config
-from core.datastore import Datastore
-from core.datatypes import Datatype, InstanceRequest, Region
-from core.errors import bad_request
-from core.instances import RESERVED_NAMES, Instance, Settings, parse_tags
-from core.load import Latencies, LoadMonitor
-from core.plugins import Plugins
-from core.storage.engine import StoreFull, open_engine
-from core.storage.session import Session
-from core.storage.versioned import VersionConflict, VersionedStore
-from core.throttle import Throttle
-from core.timefmt import log_line
-from core.versions import Node, Repo, new_uuid
+from dvidpy.codecs import Compression, checksum_text, parse_checksum
+from dvidpy.config import Config
+from dvidpy.datastore import Datastore
+from dvidpy.datatypes import Datatype, InstanceRequest, Region
+from dvidpy.errors import bad_request
+from dvidpy.instances import RESERVED_NAMES, Instance, Settings, parse_tags
+from dvidpy.load import Latencies, LoadMonitor
+from dvidpy.plugin_manager import Plugins
+from dvidpy.storage.engine import StoreFull, open_engine
+from dvidpy.storage.session import Session
+from dvidpy.storage.versioned import VersionConflict, VersionedStore
+from dvidpy.throttle import Throttle
+from dvidpy.timefmt import log_line
+from dvidpy.versions import Node, Repo, new_uuid
 
 log = logging.getLogger("dvidpy")
 

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from core.errors import unavailable
+from dvidpy.errors import unavailable
 
 
 class Throttle:

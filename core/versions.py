@@ -3,7 +3,7 @@
 A repo is a DAG of nodes. Each node has a 32-hex UUID and a server-wide VersionID; parents and
 children are kept as VersionIDs, ``parents[0]`` first. Only a locked (committed) node can have
 children, a node has at most one child per branch name, and a branch name is used by one chain
-only. These classes hold the state and the rules; :mod:`core.datastore` persists them.
+only. These classes hold the state and the rules; :mod:`dvidpy.datastore` persists them.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.errors import bad_request
-from core.instances import Instance
-from core.timefmt import log_line, now, rfc3339_nano
+from dvidpy.errors import bad_request
+from dvidpy.instances import Instance
+from dvidpy.timefmt import log_line, now, rfc3339_nano
 
 HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 MASTER = "master"

@@ -27,10 +27,10 @@ warnings.filterwarnings("ignore", message=".*httpx2.*")
 import dvidpy_testkv  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
-from core.app import create_app  # noqa: E402
-from core.config import Config  # noqa: E402
-from core.plugins import Plugins, make_plugin_manager  # noqa: E402
-from core.server import Server  # noqa: E402
+from dvidpy.app import create_app  # noqa: E402
+from dvidpy.config import Config  # noqa: E402
+from dvidpy.plugin_manager import Plugins, make_plugin_manager  # noqa: E402
+from dvidpy.server import Server  # noqa: E402
 
 
 def test_plugins(*extra: object) -> Plugins:

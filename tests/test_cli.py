@@ -1,4 +1,4 @@
-"""The ``dvidpy`` command line as a real subprocess (``python -m core.cli``, what the ``dvidpy``
+"""The ``dvidpy`` command line as a real subprocess (``python -m dvidpy``, what the ``dvidpy``
 console script runs): --help, ``types``, ``serve`` on a free port stopped by SIGINT or SIGTERM
 with exit code 0 and its data kept, ``serve --config``, and the admin commands."""
 
@@ -25,7 +25,7 @@ VOLUME = "0_1_2/32_32_32/0_0_0"
 
 
 def cli(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "dvidpy", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=60, env=env or ENV)
 
 
@@ -45,7 +45,7 @@ class Served:
     def __init__(self, tmp_path: Path, *args: str, port: int) -> None:
         self.port = port
         self.log = (tmp_path / f"stderr-{port}.txt").open("w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", *args], cwd=tmp_path, env=ENV,
+        self.proc = subprocess.Popen([sys.executable, "-m", "dvidpy", "serve", *args], cwd=tmp_path, env=ENV,
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         deadline = time.monotonic() + 60
         while True:
@@ -101,14 +101,14 @@ def test_types():
     out = cli("types")
     assert out.returncode == 0
     assert out.stdout.splitlines() == [
-        "float32blk  0.1     plugins.imageblk",
-        "labelblk    0.1     plugins.labelblk",
-        "rgba8blk    0.2     plugins.imageblk",
-        "roi         0.1     plugins.roi",
-        "uint16blk   0.1     plugins.imageblk",
-        "uint32blk   0.1     plugins.imageblk",
-        "uint64blk   0.1     plugins.imageblk",
-        "uint8blk    0.2     plugins.imageblk",
+        "float32blk  0.1     dvidpy.plugins.imageblk",
+        "labelblk    0.1     dvidpy.plugins.labelblk",
+        "rgba8blk    0.2     dvidpy.plugins.imageblk",
+        "roi         0.1     dvidpy.plugins.roi",
+        "uint16blk   0.1     dvidpy.plugins.imageblk",
+        "uint32blk   0.1     dvidpy.plugins.imageblk",
+        "uint64blk   0.1     dvidpy.plugins.imageblk",
+        "uint8blk    0.2     dvidpy.plugins.imageblk",
     ]
 
 
@@ -123,7 +123,7 @@ def test_types_lists_installed_and_hides_blocked_plugins(tmp_path):
     out = cli("types", env={**ENV, "PYTHONPATH": path})
     assert out.returncode == 0
     assert "testkv      0.3     dvidpy-testkv 0.3 (testkv)" in out.stdout.splitlines()
-    out = cli("types", env={**ENV, "PYTHONPATH": path, "DVIDPY_BLOCK_PLUGINS": "testkv,plugins.roi"})
+    out = cli("types", env={**ENV, "PYTHONPATH": path, "DVIDPY_BLOCK_PLUGINS": "testkv,dvidpy.plugins.roi"})
     names = [line.split()[0] for line in out.stdout.splitlines()]
     assert "testkv" not in names and "roi" not in names and "uint8blk" in names
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from conftest import free_port
-from core.plugins import Plugins, make_plugin_manager
+from dvidpy.plugin_manager import Plugins, make_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
 PLUGIN_SOURCE = '''
 from starlette.responses import Response
-from core import Datatype, hookimpl
+from dvidpy import Datatype, hookimpl
 
 
 class Echo(Datatype):
@@ -68,7 +68,7 @@ def test_entry_point_plugin_is_loaded_like_a_builtin(installed_plugin, make_dvid
 
 
 def test_blocked_plugins_are_not_loaded(installed_plugin, monkeypatch):
-    monkeypatch.setenv("DVIDPY_BLOCK_PLUGINS", "echo, plugins.roi")
+    monkeypatch.setenv("DVIDPY_BLOCK_PLUGINS", "echo, dvidpy.plugins.roi")
     types = Plugins(make_plugin_manager(entry_points=True)).types
     assert "echotype" not in types
     assert "roi" not in types
@@ -77,7 +77,7 @@ def test_blocked_plugins_are_not_loaded(installed_plugin, monkeypatch):
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "core.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "dvidpy", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
     )
 
@@ -89,9 +89,9 @@ def test_help_and_types():
     types = run_cli("types")
     assert types.returncode == 0
     lines = {line.split()[0]: line.split() for line in types.stdout.splitlines() if line.strip()}
-    assert lines["uint8blk"][1:] == ["0.2", "plugins.imageblk"]
+    assert lines["uint8blk"][1:] == ["0.2", "dvidpy.plugins.imageblk"]
     assert lines["roi"][1] == "0.1"
-    assert "plugins.roi" in " ".join(lines["roi"])
+    assert "dvidpy.plugins.roi" in " ".join(lines["roi"])
 
 
 def request(port: int, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
@@ -106,7 +106,7 @@ def request(port: int, method: str, path: str, body: bytes = b"") -> tuple[int, 
 
 def start_server(data: Path, port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "serve", "--data", str(data), "--port", str(port)],
+        [sys.executable, "-m", "dvidpy", "serve", "--data", str(data), "--port", str(port)],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )
@@ -162,7 +162,7 @@ def test_serve_with_a_config_file(tmp_path):
         read_only = true
     """))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "serve", "--config", str(config)],
+        [sys.executable, "-m", "dvidpy", "serve", "--config", str(config)],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -1,4 +1,4 @@
-"""core.codecs: DVID's stored-value format and the HTTP transfer codecs."""
+"""dvidpy.codecs: DVID's stored-value format and the HTTP transfer codecs."""
 
 import gzip
 import struct
@@ -8,7 +8,7 @@ import lz4.block
 import numpy as np
 import pytest
 
-from core.codecs import (
+from dvidpy.codecs import (
     Checksum,
     Compression,
     CorruptValue,
@@ -23,7 +23,7 @@ from core.codecs import (
     serialize,
     value_format,
 )
-from core.errors import DVIDError
+from dvidpy.errors import DVIDError
 
 RAW = bytes(range(256)) * 40
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import error_message
-from core.config import ADMIN_TOKEN_ENV, Config, ConfigError, load_config
-from core.errors import DVIDError
-from core.throttle import Throttle, wants_throttle
+from dvidpy.config import ADMIN_TOKEN_ENV, Config, ConfigError, load_config
+from dvidpy.errors import DVIDError
+from dvidpy.throttle import Throttle, wants_throttle
 
 VOLUME = "0_1_2/32_32_32/0_0_0"
 

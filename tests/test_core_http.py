@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import load_config
+from dvidpy.config import load_config
 
 
 def texts(lines: list[str]) -> list[str]:

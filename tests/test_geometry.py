@@ -1,10 +1,10 @@
-"""core.geometry: URL parsing, shapes, boxes and block arithmetic."""
+"""dvidpy.geometry: URL parsing, shapes, boxes and block arithmetic."""
 
 import numpy as np
 import pytest
 
-from core.errors import DVIDError
-from core.geometry import (
+from dvidpy.errors import DVIDError
+from dvidpy.geometry import (
     Geometry,
     Shape,
     Subvolume,
@@ -160,7 +160,7 @@ def test_geometry_describe():
     (b"[[2147483647,-2147483648,0]]", [[2147483647, -2147483648, 0]]),
 ])
 def test_parse_point_list(body, expected):
-    from core.geometry import parse_point_list
+    from dvidpy.geometry import parse_point_list
 
     assert parse_point_list(body, "points").tolist() == expected
 
@@ -174,8 +174,8 @@ def test_parse_point_list(body, expected):
     (b"[[1,2,99999999999999999999999]]", "points: point coordinates must fit in 32 bits"),
 ])
 def test_parse_point_list_errors(body, message):
-    from core.errors import DVIDError
-    from core.geometry import parse_point_list
+    from dvidpy.errors import DVIDError
+    from dvidpy.geometry import parse_point_list
 
     with pytest.raises(DVIDError) as err:
         parse_point_list(body, "points")

@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from conftest import block_records, error_message
-from core.imaging import decode_jpeg
+from dvidpy.imaging import decode_jpeg
 
 # typename -> (numpy dtype of one voxel, TypeURL file, TypeVersion, Values)
 TYPES = {

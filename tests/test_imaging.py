@@ -1,4 +1,4 @@
-"""core.imaging: image formats, PNG carriers (including 16-bit RGBA) and JPEG blocks."""
+"""dvidpy.imaging: image formats, PNG carriers (including 16-bit RGBA) and JPEG blocks."""
 
 import io
 import struct
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.errors import DVIDError
-from core.imaging import (
+from dvidpy.errors import DVIDError
+from dvidpy.imaging import (
     ImageFormat,
     decode_jpeg,
     decode_png,

@@ -18,7 +18,7 @@ import threading
 import pytest
 
 from conftest import error_message
-from core.storage import keys
+from dvidpy.storage import keys
 
 VOLUME = "0_1_2/32_32_32/0_0_0"
 

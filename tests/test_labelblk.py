@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import block_records, error_message
-from core.imaging import decode_png
+from dvidpy.imaging import decode_png
 
 RNG = np.random.default_rng(11)
 

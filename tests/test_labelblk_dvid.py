@@ -11,7 +11,7 @@ import lz4.block
 import numpy as np
 import pytest
 
-from core.imaging import decode_png
+from dvidpy.imaging import decode_png
 
 XDATA = [23, 819229, 757, 100303, 9991]
 YDATA = [66599, 201, 881067, 5488, 0]

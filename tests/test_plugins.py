@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.plugins import BLOCK_ENV, DEFAULT_PLUGINS, ENTRY_POINT_GROUP, Plugins, make_plugin_manager
+from dvidpy.plugin_manager import BLOCK_ENV, DEFAULT_PLUGINS, ENTRY_POINT_GROUP, Plugins, make_plugin_manager
 
 TESTKV_DIR = Path(__file__).resolve().parent / "plugins" / "dvidpy_testkv"
 
@@ -19,7 +19,7 @@ ECHO_SOURCE = textwrap.dedent('''
     """A datatype an outside package ships: it answers what it is sent."""
     from starlette.responses import Response
 
-    from core import Datatype, hookimpl
+    from dvidpy import Datatype, hookimpl
 
 
     class Echo(Datatype):
@@ -76,7 +76,7 @@ def test_entry_point_plugins_are_found(site):
     types = entry_point_plugins().types
     assert types["echotype"].plugin == "dvidpy-echo 1.2 (echo)"
     assert types["testkv"].plugin == "dvidpy-testkv 0.3 (testkv)"
-    assert types["uint8blk"].plugin == "plugins.imageblk"
+    assert types["uint8blk"].plugin == "dvidpy.plugins.imageblk"
     assert list(types) == sorted(types)  # one name-sorted table, built-ins and outside plugins alike
     assert {"echotype", "testkv", "uint8blk", "labelblk", "roi"} <= set(types)
 
@@ -147,8 +147,8 @@ def test_instances_of_a_missing_plugin_do_not_hide_the_repo(site, make_dvid):
 @pytest.mark.parametrize("blocked, gone", [
     ("echo", {"echotype"}),
     ("testkv", {"testkv"}),
-    ("echo, plugins.roi", {"echotype", "roi"}),
-    (" plugins.imageblk ,", {"uint8blk", "uint16blk", "uint32blk", "uint64blk", "float32blk", "rgba8blk"}),
+    ("echo, dvidpy.plugins.roi", {"echotype", "roi"}),
+    (" dvidpy.plugins.imageblk ,", {"uint8blk", "uint16blk", "uint32blk", "uint64blk", "float32blk", "rgba8blk"}),
     ("", set()),
     ("not-a-plugin", set()),
 ])
@@ -175,7 +175,7 @@ def test_two_plugins_with_one_type_name_are_refused(site):
     clash.write_text(ECHO_SOURCE.replace('name = "echotype"', 'name = "uint8blk"'))
     install(site, "dvidpy-clash", "0.1", "dvidpy_clash", None, "clash")
     try:
-        with pytest.raises(ValueError, match="datatype 'uint8blk' registered by both plugins.imageblk and dvidpy-clash 0.1 \\(clash\\)"):
+        with pytest.raises(ValueError, match="datatype 'uint8blk' registered by both dvidpy.plugins.imageblk and dvidpy-clash 0.1 \\(clash\\)"):
             entry_point_plugins()
     finally:
         sys.modules.pop("dvidpy_clash", None)

@@ -16,7 +16,7 @@ import pytest
 from starlette.responses import Response
 
 from conftest import error_message, test_plugins
-from core import Datatype, hookimpl
+from dvidpy import Datatype, hookimpl
 
 BUILTIN_URLS = {
     "float32blk": "github.com/janelia-flyem/dvid/datatype/imageblk/float32.go",

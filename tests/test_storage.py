@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.storage import keys
-from core.storage.engine import ENGINES, StoreFull, open_engine
-from core.storage.session import ReadOnlySession, Session
+from dvidpy.storage import keys
+from dvidpy.storage.engine import ENGINES, StoreFull, open_engine
+from dvidpy.storage.session import ReadOnlySession, Session
 
 SMALL_MAP = 64 << 10  # 64 KiB: LMDB's minimum useful size, far below what the tests write
 

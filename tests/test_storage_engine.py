@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.storage.engine import open_engine
-from core.storage.session import Session
-from core.storage.versioned import Ancestry, VersionConflict, VersionedStore
+from dvidpy.storage.engine import open_engine
+from dvidpy.storage.session import Session
+from dvidpy.storage.versioned import Ancestry, VersionConflict, VersionedStore
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_merge_prefers_a_changed_value_over_the_common_ancestor(engine):
 def test_block_index_refuses_coordinates_outside_int32():
     import struct
 
-    from core.storage.keys import decode_index_zyx, index_zyx
+    from dvidpy.storage.keys import decode_index_zyx, index_zyx
 
     assert decode_index_zyx(index_zyx(-(2**31), 2**31 - 1, 0)) == (-(2**31), 2**31 - 1, 0)
     for bad in ((2**31, 0, 0), (0, -(2**31) - 1, 0), (0, 0, 2**32)):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.storage import keys
-from core.storage.engine import open_engine
-from core.storage.session import Session
-from core.storage.versioned import Ancestry, VersionConflict, VersionedStore
+from dvidpy.storage import keys
+from dvidpy.storage.engine import open_engine
+from dvidpy.storage.session import Session
+from dvidpy.storage.versioned import Ancestry, VersionConflict, VersionedStore
 
 INSTANCE = 9
 

@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from core.errors import bad_request
-from core.server import MAX_STORE_RETRIES, Server
-from core.storage.engine import StoreFull
+from dvidpy.errors import bad_request
+from dvidpy.server import MAX_STORE_RETRIES, Server
+from dvidpy.storage.engine import StoreFull
 
 T = TypeVar("T")
 

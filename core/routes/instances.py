@@ -15,12 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from core.datatypes import InstanceRequest
-from core.errors import bad_request, not_found
-from core.routes.context import check_writable, in_store, is_admin, may_skip_locks, server_of, spaced_json
-from core.routes.nodes import node_action
-from core.storage import keys
-from core.storage.session import Session
+from dvidpy.datatypes import InstanceRequest
+from dvidpy.errors import bad_request, not_found
+from dvidpy.routes.context import check_writable, in_store, is_admin, may_skip_locks, server_of, spaced_json
+from dvidpy.routes.nodes import node_action
+from dvidpy.storage import keys
+from dvidpy.storage.session import Session
 
 NODE_ACTION_NAMES = frozenset({"note", "log", "commit", "status", "newversion", "branch", "tag"})
 

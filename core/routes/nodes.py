@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from core.errors import bad_request, not_found
-from core.routes.context import (
+from dvidpy.errors import bad_request, not_found
+from dvidpy.routes.context import (
     check_writable,
     in_store,
     json_object,
@@ -18,8 +18,8 @@ from core.routes.context import (
     spaced_json,
     string_field,
 )
-from core.timefmt import log_line, now
-from core.versions import HEX32, MASTER
+from dvidpy.timefmt import log_line, now
+from dvidpy.versions import HEX32, MASTER
 
 #: Node actions that need a locked parent instead of refusing one.
 CHILD_ACTIONS = frozenset({"newversion", "branch", "tag"})

@@ -7,10 +7,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from core.errors import DVIDError, bad_request, not_found
-from core.instances import Settings
-from core.merging import resolve_conflicts
-from core.routes.context import (
+from dvidpy.errors import DVIDError, bad_request, not_found
+from dvidpy.instances import Settings
+from dvidpy.merging import resolve_conflicts
+from dvidpy.routes.context import (
     check_writable,
     in_store,
     is_admin,
@@ -23,9 +23,9 @@ from core.routes.context import (
     spaced_json,
     string_field,
 )
-from core.server import Server
-from core.timefmt import log_line, rfc3339_nano
-from core.versions import HEX32, Node, Repo
+from dvidpy.server import Server
+from dvidpy.timefmt import log_line, rfc3339_nano
+from dvidpy.versions import HEX32, Node, Repo
 
 
 def repo_json(server: Server, repo: Repo) -> dict[str, Any]:

@@ -5,23 +5,16 @@ from __future__ import annotations
 import html
 import os
 import time
-from importlib.metadata import PackageNotFoundError, version
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from core.errors import bad_request, not_found
-from core.routes.context import is_admin, json_object, json_reply, server_of
-from core.timefmt import now
+from dvidpy import __version__
+from dvidpy.errors import bad_request, not_found
+from dvidpy.routes.context import is_admin, json_object, json_reply, server_of
+from dvidpy.timefmt import now
 
 DATASTORE_VERSION = "0.11.0"
-
-
-def package_version() -> str:
-    try:
-        return version("dvidpy")
-    except PackageNotFoundError:
-        return "0.0.0+source"
 
 
 HELP_PAGE = """<!DOCTYPE html>
@@ -136,7 +129,7 @@ def server_info(request: Request) -> dict[str, str]:
         "Cores": cores,
         "Maximum Cores": str(os.cpu_count()),
         "Datastore Version": DATASTORE_VERSION,
-        "DVID Version": f"dvidpy {package_version()}",
+        "DVID Version": f"dvidpy {__version__}",
         "Storage backend": server.engine.name,
         "Server time": now().isoformat(sep=" "),
         "Server uptime": _uptime(time.time() - server.started),

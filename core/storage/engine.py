@@ -123,7 +123,7 @@ ENGINES: dict[str, Callable[[Path, dict], Engine]] = {}
 def open_engine(name: str, path: Path, options: dict | None = None) -> Engine:
     """Open (creating if needed) the store ``name`` in folder ``path``."""
     if name == "lmdb" and name not in ENGINES:
-        import core.storage.lmdb  # noqa: F401  (registers itself)
+        import dvidpy.storage.lmdb  # noqa: F401  (registers itself)
     try:
         opener = ENGINES[name]
     except KeyError:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import lmdb
 
-from core.storage.engine import ENGINES, Engine, ReadTxn, StoreFull, Value, WriteTxn
+from dvidpy.storage.engine import ENGINES, Engine, ReadTxn, StoreFull, Value, WriteTxn
 
 DEFAULT_MAP_SIZE = 64 << 30
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from core.storage.engine import Engine, ReadTxn, WriteTxn
+from dvidpy.storage.engine import Engine, ReadTxn, WriteTxn
 
 
 class ReadOnlySession(Exception):

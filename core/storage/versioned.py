@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from core.storage import keys
-from core.storage.engine import Value
-from core.storage.session import Session
+from dvidpy.storage import keys
+from dvidpy.storage.engine import Value
+from dvidpy.storage.session import Session
 
 
 class VersionConflict(Exception):

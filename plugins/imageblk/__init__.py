@@ -1,9 +1,9 @@
 """The imageblk plugin: uint8blk, uint16blk, uint32blk, uint64blk, float32blk and rgba8blk."""
 
-from core import hookimpl
+from dvidpy import hookimpl
 
-from plugins.imageblk.formats import IMAGE_TYPES
-from plugins.imageblk.routes import ImageType
+from dvidpy.plugins.imageblk.formats import IMAGE_TYPES
+from dvidpy.plugins.imageblk.routes import ImageType
 
 
 @hookimpl

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core import bad_request
-from core.geometry import parse_floats
+from dvidpy import bad_request
+from dvidpy.geometry import parse_floats
 
-from plugins.imageblk.voxels import MAX_REQUEST_BYTES, Volume
+from dvidpy.plugins.imageblk.voxels import MAX_REQUEST_BYTES, Volume
 
 
 @dataclass(frozen=True)

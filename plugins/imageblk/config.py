@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from core import Instance, Settings, bad_request
-from core.codecs import Kind
-from core.geometry import Point3, Subvolume, block_of, parse_floats, parse_point
+from dvidpy import Instance, Settings, bad_request
+from dvidpy.codecs import Kind
+from dvidpy.geometry import Point3, Subvolume, block_of, parse_floats, parse_point
 
 DEFAULT_BLOCK = (32, 32, 32)
 DEFAULT_VOXEL_SIZE = (8.0, 8.0, 8.0)

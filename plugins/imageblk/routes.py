@@ -9,16 +9,16 @@ import json
 import numpy as np
 from starlette.responses import Response
 
-from core import InstanceRequest, bad_request
-from core.geometry import INT32_MAX, INT32_MIN, Subvolume, block_box, parse_ints, parse_point3
-from core.imaging import ImageFormat, encode_image
-from core.storage import keys
+from dvidpy import InstanceRequest, bad_request
+from dvidpy.geometry import INT32_MAX, INT32_MIN, Subvolume, block_box, parse_ints, parse_point3
+from dvidpy.imaging import ImageFormat, encode_image
+from dvidpy.storage import keys
 
-from plugins.imageblk.arb import ArbPlane, sample
-from plugins.imageblk.formats import VoxelType
-from plugins.imageblk.help import image_help
-from plugins.imageblk.volume import VolumeType, check_int32_box, geometry_args
-from plugins.imageblk.voxels import block_record, block_tkey, check_request_size
+from dvidpy.plugins.imageblk.arb import ArbPlane, sample
+from dvidpy.plugins.imageblk.formats import VoxelType
+from dvidpy.plugins.imageblk.help import image_help
+from dvidpy.plugins.imageblk.volume import VolumeType, check_int32_box, geometry_args
+from dvidpy.plugins.imageblk.voxels import block_record, block_tkey, check_request_size
 
 OCTET = "application/octet-stream"
 STREAM_MODES = ("", "jpeg", "uncompressed")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.geometry import Geometry, Subvolume
+from dvidpy.geometry import Geometry, Subvolume
 
 
 def _round_half_up(v: float) -> int:

@@ -15,15 +15,15 @@ from typing import Any
 import numpy as np
 from starlette.responses import PlainTextResponse, Response
 
-from core import Datatype, Instance, InstanceRequest, Region, Settings, bad_request
-from core.codecs import Kind
-from core.geometry import INT32_MAX, Geometry, Subvolume, parse_geometry
-from core.imaging import ImageFormat, encode_image
+from dvidpy import Datatype, Instance, InstanceRequest, Region, Settings, bad_request
+from dvidpy.codecs import Kind
+from dvidpy.geometry import INT32_MAX, Geometry, Subvolume, parse_geometry
+from dvidpy.imaging import ImageFormat, encode_image
 
-from plugins.imageblk.config import VolumeConfig, configure_new, float32_json
-from plugins.imageblk.formats import VoxelType
-from plugins.imageblk.slices import box_filter, isotropic_source, nearest
-from plugins.imageblk.voxels import BlockCodec, Volume, check_request_size, extents_from_json
+from dvidpy.plugins.imageblk.config import VolumeConfig, configure_new, float32_json
+from dvidpy.plugins.imageblk.formats import VoxelType
+from dvidpy.plugins.imageblk.slices import box_filter, isotropic_source, nearest
+from dvidpy.plugins.imageblk.voxels import BlockCodec, Volume, check_request_size, extents_from_json
 
 NDDATA_JSON = "application/vnd.dvid-nd-data+json"
 

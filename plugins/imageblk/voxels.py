@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from core import Region, VersionedStore, bad_request
-from core.codecs import Checksum, Compression, CorruptValue, Kind, deserialize, payload, serialize, value_format
-from core.geometry import Point3, Subvolume
-from core.imaging import decode_jpeg, encode_jpeg_gray
-from core.storage import keys
+from dvidpy import Region, VersionedStore, bad_request
+from dvidpy.codecs import Checksum, Compression, CorruptValue, Kind, deserialize, payload, serialize, value_format
+from dvidpy.geometry import Point3, Subvolume
+from dvidpy.imaging import decode_jpeg, encode_jpeg_gray
+from dvidpy.storage import keys
 
 BLOCK_CLASS = 23
 EXTENTS_TKEY = keys.tkey(24)

@@ -1,8 +1,8 @@
 """The labelblk plugin: 64-bit label volumes built on imageblk's voxel engine."""
 
-from core import hookimpl
+from dvidpy import hookimpl
 
-from plugins.labelblk.routes import LabelType
+from dvidpy.plugins.labelblk.routes import LabelType
 
 
 @hookimpl

@@ -13,9 +13,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from core.geometry import Point3, block_box
+from dvidpy.geometry import Point3, block_box
 
-from plugins.imageblk.voxels import Volume
+from dvidpy.plugins.imageblk.voxels import Volume
 
 
 def mode_downsample(block: np.ndarray) -> np.ndarray:

@@ -13,18 +13,18 @@ import json
 import numpy as np
 from starlette.responses import Response
 
-from core import Instance, InstanceRequest, bad_request
-from core.geometry import Shape, parse_ints, parse_point3, parse_point_list
-from core.imaging import ImageFormat
+from dvidpy import Instance, InstanceRequest, bad_request
+from dvidpy.geometry import Shape, parse_ints, parse_point3, parse_point_list
+from dvidpy.imaging import ImageFormat
 
-from plugins.imageblk.formats import VoxelType, bytes_as_rgba16
-from plugins.imageblk.routes import block_aligned_box
-from plugins.imageblk.volume import VolumeType, geometry_args
-from plugins.imageblk.voxels import block_record
-from plugins.labelblk import transfer
-from plugins.labelblk.downres import downsample_blocks, written_box
-from plugins.labelblk.help import LABEL_HELP
-from plugins.labelblk.pseudocolor import colorize
+from dvidpy.plugins.imageblk.formats import VoxelType, bytes_as_rgba16
+from dvidpy.plugins.imageblk.routes import block_aligned_box
+from dvidpy.plugins.imageblk.volume import VolumeType, geometry_args
+from dvidpy.plugins.imageblk.voxels import block_record
+from dvidpy.plugins.labelblk import transfer
+from dvidpy.plugins.labelblk.downres import downsample_blocks, written_box
+from dvidpy.plugins.labelblk.help import LABEL_HELP
+from dvidpy.plugins.labelblk.pseudocolor import colorize
 
 LABELS = VoxelType(
     typename="labelblk",

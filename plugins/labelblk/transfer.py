@@ -10,9 +10,9 @@ from __future__ import annotations
 import compressed_segmentation
 import numpy as np
 
-from core import bad_request
-from core.codecs import gzip_decode, gzip_encode, lz4_decode_raw, lz4_encode_raw
-from core.geometry import Subvolume
+from dvidpy import bad_request
+from dvidpy.codecs import gzip_decode, gzip_encode, lz4_decode_raw, lz4_encode_raw
+from dvidpy.geometry import Subvolume
 
 GET_ENCODINGS = ("", "lz4", "gzip", "google", "googlegzip")
 POST_ENCODINGS = ("", "lz4", "gzip")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core import Instance, Region, VersionedStore, hookimpl
-from plugins.roi.datatype import RoiType
+from dvidpy import Instance, Region, VersionedStore, hookimpl
+from dvidpy.plugins.roi.datatype import RoiType
 
 _ROI = RoiType()
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.datatypes import Datatype, InstanceRequest
-from core.errors import bad_request
-from core.geometry import parse_ints
-from core.instances import Instance, Settings
-from core.storage.versioned import VersionedStore
-from plugins.roi import routes
-from plugins.roi.help import HELP
-from plugins.roi.routes import DEFAULT_BLOCK_SIZE, block_size_of
-from plugins.roi.spans import RoiRegion, load_spans, z_range
+from dvidpy.datatypes import Datatype, InstanceRequest
+from dvidpy.errors import bad_request
+from dvidpy.geometry import parse_ints
+from dvidpy.instances import Instance, Settings
+from dvidpy.storage.versioned import VersionedStore
+from dvidpy.plugins.roi import routes
+from dvidpy.plugins.roi.help import HELP
+from dvidpy.plugins.roi.routes import DEFAULT_BLOCK_SIZE, block_size_of
+from dvidpy.plugins.roi.spans import RoiRegion, load_spans, z_range
 
 
 def parse_block_size(text: str) -> tuple[int, int, int]:

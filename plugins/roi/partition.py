@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from plugins.roi.spans import Spans, z_range
+from dvidpy.plugins.roi.spans import Spans, z_range
 
 Point3 = tuple[int, int, int]
 

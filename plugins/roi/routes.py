@@ -12,12 +12,12 @@ import re
 import numpy as np
 from starlette.responses import Response
 
-from core.datatypes import InstanceRequest, json_response
-from core.errors import bad_request
-from core.geometry import INT32_MAX, Shape, Subvolume, check_positive, parse_geometry, parse_point_list
-from core.instances import Instance
-from plugins.roi import partition as partitions
-from plugins.roi.spans import SpanIndex, blocks_of_voxels, delete_spans, load_spans, parse_spans, replace_spans
+from dvidpy.datatypes import InstanceRequest, json_response
+from dvidpy.errors import bad_request
+from dvidpy.geometry import INT32_MAX, Shape, Subvolume, check_positive, parse_geometry, parse_point_list
+from dvidpy.instances import Instance
+from dvidpy.plugins.roi import partition as partitions
+from dvidpy.plugins.roi.spans import SpanIndex, blocks_of_voxels, delete_spans, load_spans, parse_spans, replace_spans
 
 #: Largest mask a request may ask for (bytes), the same limit as image reads.
 MAX_MASK_BYTES = 3 << 30

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import bad_request
-from core.geometry import INT32_MAX, INT32_MIN
-from core.storage import keys
-from core.storage.versioned import VersionedStore
+from dvidpy.errors import bad_request
+from dvidpy.geometry import INT32_MAX, INT32_MIN
+from dvidpy.storage import keys
+from dvidpy.storage.versioned import VersionedStore
 
 KEY_CLASS = 90
 _HEADER = keys.tkey(KEY_CLASS)
@@ -197,7 +197,7 @@ def blocks_of_voxels(points: np.ndarray, block_size: tuple[int, int, int]) -> np
 
 
 class RoiRegion:
-    """An ROI at one version, as other datatypes see it (:class:`core.datatypes.Region`).
+    """An ROI at one version, as other datatypes see it (:class:`dvidpy.datatypes.Region`).
 
     The spans are read on first use, once; a region lives for one request.
     """

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from core import Datatype, InstanceRequest, bad_request, hookimpl, json_response
+from dvidpy import Datatype, InstanceRequest, bad_request, hookimpl, json_response
 
 KEY_CLASS = 0x30
 

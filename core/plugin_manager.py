@@ -14,13 +14,13 @@ from types import ModuleType
 
 import pluggy
 
-from core import hookspecs
-from core.datatypes import DatatypeRegistry, RegisteredType, Region
-from core.instances import Instance
-from core.storage.versioned import VersionedStore
+from dvidpy import hookspecs
+from dvidpy.datatypes import DatatypeRegistry, RegisteredType, Region
+from dvidpy.instances import Instance
+from dvidpy.storage.versioned import VersionedStore
 
 ENTRY_POINT_GROUP = "dvidpy.plugins"
-DEFAULT_PLUGINS = ("plugins.imageblk", "plugins.labelblk", "plugins.roi")
+DEFAULT_PLUGINS = ("dvidpy.plugins.imageblk", "dvidpy.plugins.labelblk", "dvidpy.plugins.roi")
 BLOCK_ENV = "DVIDPY_BLOCK_PLUGINS"
 
 
