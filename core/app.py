@@ -16,37 +16,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dvidpy.config import Config
 from dvidpy.errors import DVIDError
 from dvidpy.plugin_manager import Plugins, make_plugin_manager
-from dvidpy.routes import instances, repos, server
+from dvidpy.routes import index, instances, nodes, repos, server
 from dvidpy.server import Server
 
 log = logging.getLogger("dvidpy.requests")
 
 #: DVID refuses voxel requests over 3 GiB; bodies get a little room for headers and framing.
 MAX_BODY_SIZE = (3 << 30) + (1 << 20)
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
 
-
-def _route(path: str, endpoint) -> Route:
-    return Route(path, endpoint, methods=ALL_METHODS)
-
-
-ROUTES = [
-    _route("/api/help", server.help_index),
-    _route("/api/help/", server.help_index),
-    _route("/api/help/{typename}", server.help_type),
-    _route("/api/load", server.load),
-    _route("/api/heartbeat", server.heartbeat),
-    _route("/api/user-latencies", server.user_latencies),
-    _route("/api/server/{action:path}", server.server_action),
-    _route("/api/repos", repos.new_repo),
-    _route("/api/repos/info", repos.repos_info),
-    _route("/api/repo/{uuid}", repos.repo_root),
-    _route("/api/repo/{uuid}/{action}", repos.repo_action),
-    _route("/api/repo/{uuid}/{action}/{name:path}", repos.repo_named_action),
-    _route("/api/node/{uuid}", instances.node_root),
-    _route("/api/node/{uuid}/{name}", instances.node_or_instance_root),
-    _route("/api/node/{uuid}/{name}/{rest:path}", instances.instance_path),
-]
+ROUTES = [*index.ROUTES, *server.ROUTES, *repos.ROUTES, *nodes.ROUTES, *instances.ROUTES]
 
 
 async def dvid_error(request: Request, exc: Exception) -> Response:
@@ -67,6 +45,13 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 
 async def not_found(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("404 page not found\n", status_code=404)
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    """A route that exists but does not take this verb: 405 with the verbs it takes."""
+    allowed = (getattr(exc, "headers", None) or {}).get("Allow", "")
+    allow = ", ".join(sorted(m.strip() for m in allowed.split(",") if m.strip()))
+    return PlainTextResponse("Method Not Allowed\n", status_code=405, headers={"Allow": allow})
 
 
 class HTTPBasics:
@@ -151,7 +136,7 @@ def create_app(config: Config, plugins: Plugins | None = None) -> Starlette:
 
     app = Starlette(
         routes=ROUTES,
-        exception_handlers={DVIDError: dvid_error, 404: not_found, 405: not_found, Exception: internal_error},
+        exception_handlers={DVIDError: dvid_error, 404: not_found, 405: method_not_allowed, Exception: internal_error},
         lifespan=lifespan,
         max_body_size=MAX_BODY_SIZE,
     )

@@ -330,12 +330,14 @@ def test_tag_names_that_are_fine(dvid, root):
 # -- routing --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method, action", [
-    ("GET", "newversion"), ("GET", "branch"), ("GET", "tag"), ("PUT", "note"), ("DELETE", "commit"), ("PUT", "log"),
+@pytest.mark.parametrize("method, action, allow", [
+    ("GET", "newversion", "POST"), ("GET", "branch", "POST"), ("GET", "tag", "POST"), ("PUT", "note", "GET, HEAD, POST"),
+    ("DELETE", "commit", "GET, HEAD, POST"), ("PUT", "log", "GET, HEAD, POST"), ("POST", "status", "GET, HEAD"),
 ])
-def test_wrong_methods_are_404(dvid, root, method, action):
+def test_wrong_methods_are_405_with_allow(dvid, root, method, action, allow):
     r = dvid.request(method, f"/api/node/{root}/{action}")
-    assert (r.status_code, r.text) == (404, "404 page not found\n")
+    assert (r.status_code, r.text, r.headers["allow"]) == (405, "Method Not Allowed\n", allow)
+    assert dvid.ok("GET", f"/api/node/{root}/commit").json() == {"Locked": False}
 
 
 def test_node_without_action(dvid, root):

@@ -102,7 +102,7 @@ def test_new_repo_bad_bodies(dvid, body, message):
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_new_repo_only_by_post(dvid, method):
     r = dvid.request(method, "/api/repos")
-    assert (r.status_code, r.text) == (404, "404 page not found\n")
+    assert (r.status_code, r.text, r.headers["allow"]) == (405, "Method Not Allowed\n", "POST")
     assert dvid.ok("GET", "/api/repos/info").json() == {}
 
 
@@ -196,7 +196,8 @@ def test_head_repo(dvid):
     r = dvid.request("HEAD", f"/api/repo/{child[:8]}")
     assert (r.status_code, r.content) == (200, b"")
     assert r.headers["content-type"].startswith("text/plain")
-    assert dvid.get(f"/api/repo/{root}").status_code == 404
+    r = dvid.get(f"/api/repo/{root}")
+    assert (r.status_code, r.headers["allow"]) == (405, "DELETE, HEAD")
     assert dvid.request("HEAD", "/api/repo/ffffffff").status_code == 400
 
 
@@ -480,10 +481,20 @@ def test_merge_takes_branch_specifiers(two_locked):
     assert nodes[r.json()["child"]]["Parents"] == [nodes[a]["VersionID"], nodes[b]["VersionID"]]
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "merge"), ("PUT", "info"), ("DELETE", "log"), ("GET", "instance"), ("GET", "nothing"),
+@pytest.mark.parametrize("method, path, allow", [
+    ("GET", "merge", "POST"), ("PUT", "info", "GET, HEAD, POST"), ("DELETE", "log", "GET, HEAD, POST"),
+    ("GET", "instance", "POST"), ("GET", "resolve", "POST"), ("POST", "branch-versions/master", "GET, HEAD"),
+    ("GET", "instance/x/rename", "POST"), ("POST", "instance/x", "DELETE"),
 ])
-def test_unknown_repo_actions_are_404(dvid, method, path):
+def test_wrong_repo_verbs_are_405_with_allow(dvid, method, path, allow):
     root = dvid.new_repo()
+    before = dvid.ok("GET", "/api/repos/info").json()
     r = dvid.request(method, f"/api/repo/{root}/{path}")
+    assert (r.status_code, r.text, r.headers["allow"]) == (405, "Method Not Allowed\n", allow)
+    assert dvid.ok("GET", "/api/repos/info").json() == before
+
+
+def test_unknown_repo_actions_are_404(dvid):
+    root = dvid.new_repo()
+    r = dvid.get(f"/api/repo/{root}/nothing")
     assert (r.status_code, r.text) == (404, "404 page not found\n")

@@ -145,15 +145,37 @@ def test_bad_settings_change_nothing(dvid, body, message):
     assert dvid.server.throttle.max_ops == 1
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/api/server/nosuch"), ("POST", "/api/server/info"), ("GET", "/api/server/settings"),
-    ("DELETE", "/api/server/types"), ("GET", "/api/nothing/here"), ("GET", "/"), ("GET", "/api"),
-    ("POST", "/api/help"), ("PUT", "/api/load"), ("POST", "/api/repos/info"), ("DELETE", "/api/heartbeat"),
-])
-def test_unknown_routes_and_methods_are_404(dvid, method, path):
-    r = dvid.request(method, path)
+@pytest.mark.parametrize("path", ["/api/server/nosuch", "/api/nothing/here", "/favicon.ico", "/api/help/x/y"])
+def test_unknown_routes_are_404(dvid, path):
+    r = dvid.get(path)
     assert (r.status_code, r.text) == (404, "404 page not found\n")
     assert r.headers["content-type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize("method, path, allow", [
+    ("POST", "/api/server/info", "GET, HEAD"), ("GET", "/api/server/settings", "POST"),
+    ("DELETE", "/api/server/types", "GET, HEAD"), ("POST", "/", "GET, HEAD"), ("PUT", "/api/", "GET, HEAD"),
+    ("POST", "/api/help", "GET, HEAD"), ("PUT", "/api/load", "GET, HEAD"), ("POST", "/api/repos/info", "GET, HEAD"),
+    ("DELETE", "/api/heartbeat", "GET, HEAD"), ("POST", "/api/help/uint8blk", "GET, HEAD"),
+    ("PUT", "/api/server/info/", "GET, HEAD"), ("DELETE", "/api/repos", "POST"),
+])
+def test_wrong_verbs_are_405_with_allow(dvid, method, path, allow):
+    r = dvid.request(method, path)
+    assert (r.status_code, r.text, r.headers["allow"]) == (405, "Method Not Allowed\n", allow)
+    assert dvid.ok("GET", "/api/repos/info").json() == {}
+
+
+def test_front_page_lists_repos_and_instances(dvid):
+    empty = dvid.ok("GET", "/")
+    assert empty.headers["content-type"].startswith("text/html")
+    assert "No repos yet" in empty.text
+    root = dvid.new_repo(alias="my<data>")
+    dvid.new_instance(root, "uint8blk", "grayscale")
+    for path in ("/", "/api", "/api/"):
+        page = dvid.ok("GET", path).text
+        assert "my&lt;data&gt;" in page
+        assert f"dvid://http://testserver/{root}/grayscale" in page
+        assert "<a href='/api/help/uint8blk'>help</a>" in page
 
 
 # -- load, heartbeat, latencies ------------------------------------------------------------------------------

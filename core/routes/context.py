@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from dvidpy.errors import bad_request
 from dvidpy.server import MAX_STORE_RETRIES, Server
 from dvidpy.storage.engine import StoreFull
 
 T = TypeVar("T")
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 
@@ -33,6 +35,23 @@ def check_writable(request: Request) -> None:
     """Refuse anything but GET/HEAD in read-only mode (admins excepted)."""
     if request.method not in READ_METHODS and server_of(request).config.read_only and not is_admin(request):
         raise bad_request("Server in read-only mode and will only accept GET and HEAD requests")
+
+
+def route(path: str, *, read_only_refuses: bool = True, **verbs: Endpoint) -> Route:
+    """One route for ``path`` with its verbs named: ``route(path, GET=info, POST=set_info)``.
+
+    A verb the route does not name is answered 405 with ``Allow`` (HEAD follows GET). Unless
+    ``read_only_refuses`` is false, a read-only server refuses every verb but GET and HEAD
+    before the handler runs, as DVID's repo and node selectors do.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        if read_only_refuses:
+            check_writable(request)
+        handler = verbs.get(request.method) or verbs["GET"]  # only HEAD falls back to GET
+        return await handler(request)
+
+    return Route(path, endpoint, methods=list(verbs))
 
 
 def may_skip_locks(request: Request) -> bool:

@@ -12,34 +12,35 @@ import base64
 import hashlib
 
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from dvidpy.datatypes import InstanceRequest
 from dvidpy.errors import bad_request, not_found
 from dvidpy.routes.context import check_writable, in_store, is_admin, may_skip_locks, server_of, spaced_json
-from dvidpy.routes.nodes import node_action
+from dvidpy.routes.nodes import NODE_ACTION_NAMES
 from dvidpy.storage import keys
 from dvidpy.storage.session import Session
 
-NODE_ACTION_NAMES = frozenset({"note", "log", "commit", "status", "newversion", "branch", "tag"})
+class DataName(Convertor):
+    """A data instance name in a URL: one path segment that is not a node action's word, so
+    ``/api/node/{uuid}/commit`` stays the node's and a wrong verb there is a 405."""
+
+    regex = "(?!(?:" + "|".join(sorted(NODE_ACTION_NAMES)) + ")(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
 
 
-async def node_root(request: Request) -> Response:
-    """``/api/node/{uuid}``: the UUID must resolve, then there is nothing here."""
-    server_of(request).datastore.resolve(request.path_params["uuid"])
-    raise not_found("404 page not found")
+register_url_convertor("dataname", DataName())
 
 
-async def node_or_instance_root(request: Request) -> Response:
-    """``/api/node/{uuid}/{name}``: a node action, or the root of a data instance."""
-    name = request.path_params["name"]
-    if name in NODE_ACTION_NAMES:
-        return await node_action(request, name)
-    return await dispatch(request, name)
-
-
-async def instance_path(request: Request) -> Response:
+async def instance_root(request: Request) -> Response:
     return await dispatch(request, request.path_params["name"])
 
 
@@ -128,3 +129,12 @@ async def blobstore(request: Request, parts: list[str]) -> Response:
             raise not_found(f'Reference "{ref}" not found')
         return Response(value, media_type="application/octet-stream")
     raise bad_request("can only do GET and POST actions on blobstore endpoint")
+
+
+#: Every verb reaches the datatype, which answers the ones its endpoints do not take.
+ANY_VERB = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
+
+ROUTES = [
+    Route("/api/node/{uuid}/{name:dataname}", instance_root, methods=ANY_VERB),
+    Route("/api/node/{uuid}/{name}/{rest:path}", instance_root, methods=ANY_VERB),
+]

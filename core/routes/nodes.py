@@ -7,12 +7,13 @@ from starlette.responses import Response
 
 from dvidpy.errors import bad_request, not_found
 from dvidpy.routes.context import (
-    check_writable,
+    Endpoint,
     in_store,
     json_object,
     json_reply,
     literal_json,
     log_lines,
+    route,
     may_skip_locks,
     server_of,
     spaced_json,
@@ -21,25 +22,27 @@ from dvidpy.routes.context import (
 from dvidpy.timefmt import log_line, now
 from dvidpy.versions import HEX32, MASTER
 
-#: Node actions that need a locked parent instead of refusing one.
-CHILD_ACTIONS = frozenset({"newversion", "branch", "tag"})
-
 #: Characters a tag may not hold: UUID-specifier syntax (``:``, ``~``) and what URLs or JSON
 #: would need escaped.
 TAG_FORBIDDEN = frozenset('/:~?#%"\\')
 
 
-async def node_action(request: Request, action: str) -> Response:
-    method = "GET" if request.method == "HEAD" else request.method
-    handler = NODE_ACTIONS.get((method, action))
-    if handler is None:
-        raise not_found("404 page not found")
-    check_writable(request)
-    server = server_of(request)
-    _, node = server.datastore.resolve(request.path_params["uuid"])
-    if method == "POST" and action not in CHILD_ACTIONS and node.locked and not may_skip_locks(request):
-        raise bad_request(f"Cannot do post on locked node {node.uuid}")
-    return await handler(request)
+def _on_open_node(handler: Endpoint) -> Endpoint:
+    """A change to the node itself (note, log, commit) needs the node open."""
+
+    async def checked(request: Request) -> Response:
+        _, node = _node(request)
+        if node.locked and not may_skip_locks(request):
+            raise bad_request(f"Cannot do post on locked node {node.uuid}")
+        return await handler(request)
+
+    return checked
+
+
+async def node_root(request: Request) -> Response:
+    """``/api/node/{uuid}``: the UUID must resolve, then there is nothing here."""
+    _node(request)
+    raise not_found("404 page not found")
 
 
 def _node(request: Request):
@@ -154,15 +157,16 @@ async def new_tag(request: Request) -> Response:
     return await _new_child(request, branch=f"tag-{tag}", note=string_field(body, "note"), uuid=tag, tag=tag)
 
 
-NODE_ACTIONS = {
-    ("GET", "note"): get_note,
-    ("POST", "note"): set_note,
-    ("GET", "log"): get_log,
-    ("POST", "log"): append_log,
-    ("GET", "commit"): lock_status,
-    ("GET", "status"): lock_status,
-    ("POST", "commit"): commit,
-    ("POST", "newversion"): new_version,
-    ("POST", "branch"): new_branch,
-    ("POST", "tag"): new_tag,
-}
+ROUTES = [
+    route("/api/node/{uuid}", GET=node_root),
+    route("/api/node/{uuid}/note", GET=get_note, POST=_on_open_node(set_note)),
+    route("/api/node/{uuid}/log", GET=get_log, POST=_on_open_node(append_log)),
+    route("/api/node/{uuid}/commit", GET=lock_status, POST=_on_open_node(commit)),
+    route("/api/node/{uuid}/status", GET=lock_status),
+    route("/api/node/{uuid}/newversion", POST=new_version),
+    route("/api/node/{uuid}/branch", POST=new_branch),
+    route("/api/node/{uuid}/tag", POST=new_tag),
+]
+
+#: The words after ``/api/node/{uuid}/`` that name node actions, never data instances.
+NODE_ACTION_NAMES = frozenset(r.path.rsplit("/", 1)[1] for r in ROUTES[1:])

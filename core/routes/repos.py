@@ -7,17 +7,17 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from dvidpy.errors import DVIDError, bad_request, not_found
+from dvidpy.errors import DVIDError, bad_request
 from dvidpy.instances import Settings
 from dvidpy.merging import resolve_conflicts
 from dvidpy.routes.context import (
-    check_writable,
     in_store,
     is_admin,
     json_body,
     json_object,
     json_reply,
     log_lines,
+    route,
     may_skip_locks,
     server_of,
     spaced_json,
@@ -52,8 +52,6 @@ def repo_json(server: Server, repo: Repo) -> dict[str, Any]:
 
 
 async def new_repo(request: Request) -> Response:
-    if request.method != "POST":
-        raise not_found("404 page not found")
     server = server_of(request)
     if server.config.read_only or (server.config.admin_token and not is_admin(request)):
         raise bad_request(
@@ -77,8 +75,6 @@ async def new_repo(request: Request) -> Response:
 
 
 async def repos_info(request: Request) -> Response:
-    if request.method not in ("GET", "HEAD"):
-        raise not_found("404 page not found")
     server = server_of(request)
     repos = sorted(server.datastore.repos.values(), key=lambda r: r.root)
     return json_reply({repo.root: repo_json(server, repo) for repo in repos})
@@ -87,19 +83,20 @@ async def repos_info(request: Request) -> Response:
 # -- /api/repo/{uuid} -------------------------------------------------------------------------------
 
 
-async def repo_root(request: Request) -> Response:
-    """HEAD: does the repo exist. DELETE (an extension, admin): delete the repo and its data."""
+async def repo_head(request: Request) -> Response:
+    """HEAD: does the repo exist."""
+    repo, _ = server_of(request).datastore.resolve(request.path_params["uuid"])
+    return PlainTextResponse(f"Repo available with root UUID {repo.root}\n")
+
+
+async def delete_repo(request: Request) -> Response:
+    """DELETE (an extension, admin): delete the repo and its data."""
     server = server_of(request)
-    check_writable(request)
     repo, _ = server.datastore.resolve(request.path_params["uuid"])
-    if request.method == "HEAD":
-        return PlainTextResponse(f"Repo available with root UUID {repo.root}\n")
-    if request.method == "DELETE":
-        _check_destructive(request, repo)
-        await in_store(request, lambda: server.datastore.delete_repo(repo))
-        server.purge_soon()
-        return PlainTextResponse(f"Deleted repo {repo.root}\n")
-    raise not_found("404 page not found")
+    _check_destructive(request, repo)
+    await in_store(request, lambda: server.datastore.delete_repo(repo))
+    server.purge_soon()
+    return PlainTextResponse(f"Deleted repo {repo.root}\n")
 
 
 def _check_destructive(request: Request, repo: Repo) -> None:
@@ -111,15 +108,6 @@ def _check_destructive(request: Request, repo: Repo) -> None:
         raise bad_request(f"repo {repo.root} has a passcode; give it as ?passcode=")
     if request.method == "DELETE" and request.query_params.get("imsure") != "true":
         raise bad_request("deletion is permanent; confirm it with ?imsure=true")
-
-
-async def repo_action(request: Request) -> Response:
-    action = request.path_params["action"]
-    handler = _REPO_ACTIONS.get((request.method if request.method != "HEAD" else "GET", action))
-    if handler is None:
-        raise not_found("404 page not found")
-    check_writable(request)
-    return await handler(request)
 
 
 async def repo_info(request: Request) -> Response:
@@ -248,39 +236,14 @@ async def resolve(request: Request) -> Response:
     return spaced_json("child", child.uuid)
 
 
-_REPO_ACTIONS = {
-    ("GET", "info"): repo_info,
-    ("POST", "info"): set_repo_info,
-    ("POST", "instance"): new_instance,
-    ("GET", "log"): repo_log,
-    ("POST", "log"): append_repo_log,
-    ("POST", "merge"): merge,
-    ("POST", "resolve"): resolve,
-}
+async def branch_versions(request: Request) -> Response:
+    repo, _ = server_of(request).datastore.resolve(request.path_params["uuid"])
+    return json_reply(repo.branch_versions(request.path_params["name"].strip("/")))
 
 
-# -- /api/repo/{uuid}/{action}/{name} ----------------------------------------------------------------
-
-
-async def repo_named_action(request: Request) -> Response:
-    action = request.path_params["action"]
-    name = request.path_params["name"].strip("/")
-    method = request.method
-    if action == "branch-versions" and method in ("GET", "HEAD"):
-        repo, _ = server_of(request).datastore.resolve(request.path_params["uuid"])
-        return json_reply(repo.branch_versions(name))
-    if action == "instance":
-        check_writable(request)
-        dataname, _, verb = name.partition("/")
-        if method == "DELETE" and not verb:
-            return await delete_instance(request, dataname)
-        if method == "POST" and verb == "rename":
-            return await rename_instance(request, dataname)
-    raise not_found("404 page not found")
-
-
-async def delete_instance(request: Request, name: str) -> Response:
+async def delete_instance(request: Request) -> Response:
     """Extension: delete a data instance (its data is purged in the background)."""
+    name = request.path_params["name"]
     server = server_of(request)
     repo, _ = server.datastore.resolve(request.path_params["uuid"])
     _check_destructive(request, repo)
@@ -289,8 +252,9 @@ async def delete_instance(request: Request, name: str) -> Response:
     return PlainTextResponse(f'Deleted data instance "{name}" from repo {repo.root}\n')
 
 
-async def rename_instance(request: Request, name: str) -> Response:
+async def rename_instance(request: Request) -> Response:
     """Extension: rename a data instance; body ``{"name": "<new name>"}``."""
+    name = request.path_params["name"]
     server = server_of(request)
     repo, _ = server.datastore.resolve(request.path_params["uuid"])
     _check_destructive(request, repo)
@@ -299,3 +263,18 @@ async def rename_instance(request: Request, name: str) -> Response:
         raise bad_request("rename needs a new name without '/' in field 'name'")
     await in_store(request, lambda: server.datastore.rename_instance(repo, name, new))
     return PlainTextResponse(f'Renamed data instance "{name}" to "{new}"\n')
+
+
+ROUTES = [
+    route("/api/repos", read_only_refuses=False, POST=new_repo),
+    route("/api/repos/info", GET=repos_info),
+    route("/api/repo/{uuid}", HEAD=repo_head, DELETE=delete_repo),
+    route("/api/repo/{uuid}/info", GET=repo_info, POST=set_repo_info),
+    route("/api/repo/{uuid}/instance", POST=new_instance),
+    route("/api/repo/{uuid}/instance/{name}", DELETE=delete_instance),
+    route("/api/repo/{uuid}/instance/{name}/rename", POST=rename_instance),
+    route("/api/repo/{uuid}/log", GET=repo_log, POST=append_repo_log),
+    route("/api/repo/{uuid}/merge", POST=merge),
+    route("/api/repo/{uuid}/resolve", POST=resolve),
+    route("/api/repo/{uuid}/branch-versions/{name:path}", GET=branch_versions),
+]

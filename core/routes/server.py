@@ -8,9 +8,10 @@ import time
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
 from dvidpy import __version__
-from dvidpy.errors import bad_request, not_found
+from dvidpy.errors import bad_request
 from dvidpy.routes.context import is_admin, json_object, json_reply, server_of
 from dvidpy.timefmt import now
 
@@ -62,14 +63,7 @@ GET  /api/node/{{uuid}}/note, /log        POST sets the note or appends to the l
 """
 
 
-def _only_get(request: Request) -> None:
-    """These routes answer GET (and HEAD) only; other methods find no route, as in DVID."""
-    if request.method not in ("GET", "HEAD"):
-        raise not_found("404 page not found")
-
-
 async def help_index(request: Request) -> Response:
-    _only_get(request)
     server = server_of(request)
     items = "\n".join(
         f"<li><a href='/api/help/{name}'>{html.escape(name)}</a></li>" for name in server.types
@@ -78,7 +72,6 @@ async def help_index(request: Request) -> Response:
 
 
 async def help_type(request: Request) -> Response:
-    _only_get(request)
     typename = request.path_params["typename"]
     datatype = server_of(request).datatype(typename)
     return PlainTextResponse(datatype.help_text.rstrip("\n") + "\n")
@@ -91,7 +84,6 @@ def _record_latency(request: Request, started: float) -> None:
 
 
 async def load(request: Request) -> Response:
-    _only_get(request)
     started = time.perf_counter()
     reply = json_reply(server_of(request).load.rates())
     _record_latency(request, started)
@@ -99,14 +91,12 @@ async def load(request: Request) -> Response:
 
 
 async def heartbeat(request: Request) -> Response:
-    _only_get(request)
     started = time.perf_counter()
     _record_latency(request, started)
     return PlainTextResponse("OK")
 
 
 async def user_latencies(request: Request) -> Response:
-    _only_get(request)
     started = time.perf_counter()
     # As DVID's latency middleware: the request is recorded after it is answered, so a user's
     # first ``?u=`` query sees no entry yet.
@@ -160,25 +150,26 @@ def compiled_types(request: Request) -> dict[str, str]:
     return {name: reg.datatype.url for name, reg in server_of(request).types.items()}
 
 
-async def server_action(request: Request) -> Response:
-    action = request.path_params["action"].strip("/")
-    method = request.method
-    if method in ("GET", "HEAD"):
-        if action == "info":
-            return json_reply(server_info(request))
-        if action == "note":
-            return PlainTextResponse(server_of(request).config.note)
-        if action == "types":
-            return json_reply(types_in_use(request))
-        if action == "compiled-types":
-            return json_reply(compiled_types(request))
-        if action == "config":
-            if not is_admin(request):
-                raise bad_request("GET /api/server/config requires admin privileges (admintoken)")
-            return PlainTextResponse(server_of(request).config.toml_text)
-    if method == "POST" and action == "settings":
-        return await settings(request)
-    raise not_found("404 page not found")
+async def info(request: Request) -> Response:
+    return json_reply(server_info(request))
+
+
+async def note(request: Request) -> Response:
+    return PlainTextResponse(server_of(request).config.note)
+
+
+async def types(request: Request) -> Response:
+    return json_reply(types_in_use(request))
+
+
+async def all_types(request: Request) -> Response:
+    return json_reply(compiled_types(request))
+
+
+async def config(request: Request) -> Response:
+    if not is_admin(request):
+        raise bad_request("GET /api/server/config requires admin privileges (admintoken)")
+    return PlainTextResponse(server_of(request).config.toml_text)
 
 
 async def settings(request: Request) -> Response:
@@ -204,3 +195,24 @@ async def settings(request: Request) -> Response:
         lines.append(f"Maximum throttled ops set to {parsed['throttle']} from {throttle.max_ops}\n")
         throttle.max_ops = parsed["throttle"]
     return PlainTextResponse("".join(lines))
+
+
+def _both(path: str, endpoint, methods: list[str]) -> list[Route]:
+    """DVID answers its server routes with and without a trailing slash."""
+    return [Route(path, endpoint, methods=methods), Route(path + "/", endpoint, methods=methods)]
+
+
+ROUTES = [
+    Route("/api/help", help_index, methods=["GET"]),
+    Route("/api/help/", help_index, methods=["GET"]),
+    Route("/api/help/{typename}", help_type, methods=["GET"]),
+    Route("/api/load", load, methods=["GET"]),
+    Route("/api/heartbeat", heartbeat, methods=["GET"]),
+    Route("/api/user-latencies", user_latencies, methods=["GET"]),
+    *_both("/api/server/info", info, ["GET"]),
+    *_both("/api/server/note", note, ["GET"]),
+    *_both("/api/server/types", types, ["GET"]),
+    *_both("/api/server/compiled-types", all_types, ["GET"]),
+    *_both("/api/server/config", config, ["GET"]),
+    *_both("/api/server/settings", settings, ["POST"]),
+]
