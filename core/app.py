@@ -29,8 +29,7 @@ ROUTES = [*index.ROUTES, *server.ROUTES, *repos.ROUTES, *nodes.ROUTES, *instance
 
 async def dvid_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DVIDError)
-    if exc.status >= 500 or exc.status == 400:
-        log.info("%s %s -> %d %s", request.method, request.url.path, exc.status, exc.message)
+    request.scope["dvidpy.error"] = exc.message  # the request log line adds it at debug level
     return PlainTextResponse(exc.body(request.url.path), status_code=exc.status,
                              headers={"X-Content-Type-Options": "nosniff"})
 
@@ -104,8 +103,7 @@ class HTTPBasics:
         finally:
             self.server.load.count(scope["method"], counts["in"], counts["out"])
             if log.isEnabledFor(logging.INFO):
-                log.info('%s "%s" %d in %.3f ms', scope["method"], scope["path"],
-                         counts["status"], (time.perf_counter() - started) * 1000)
+                _log_request(scope, counts, started)
 
     async def _preflight(self, origin: bytes | None, send: Send) -> None:
         headers = [
@@ -121,6 +119,21 @@ class HTTPBasics:
             ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
+
+
+def _log_request(scope: Scope, counts: dict[str, int], started: float) -> None:
+    """One line per request: client, verb, path, status, bytes in and out, milliseconds; at
+    debug level also the message of a refused request."""
+    client = scope.get("client")
+    who = f"{client[0]}:{client[1]}" if client else "-"
+    query = scope.get("query_string", b"")
+    path = scope["path"] + ("?" + query.decode("latin-1") if query else "")
+    line = (f'{who} "{scope["method"]} {path}" {counts["status"]} in={counts["in"]} out={counts["out"]} '
+            f"{(time.perf_counter() - started) * 1000:.1f} ms")
+    error = scope.get("dvidpy.error")
+    if error and log.isEnabledFor(logging.DEBUG):
+        line += f": {error}"
+    log.info(line)
 
 
 def create_app(config: Config, plugins: Plugins | None = None) -> Starlette:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import signal
 import sys
 import urllib.error
 import urllib.parse
@@ -14,6 +12,7 @@ from pathlib import Path
 
 from dvidpy import __version__
 from dvidpy.config import ConfigError, load_config
+from dvidpy.storage.engine import UnknownEngine
 from dvidpy.plugin_manager import Plugins, make_plugin_manager
 
 
@@ -26,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the server on an embedded LMDB store")
+    serve.add_argument("config_file", nargs="?", metavar="CONFIG.toml",
+                       help="a TOML configuration file (dvidpy's or DVID's); the same as --config")
     serve.add_argument("--data", type=Path, help="data folder (default ./dvidpy-data)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
@@ -61,26 +62,20 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from dvidpy.logs import configure_logging
+    from dvidpy.serving import serve
 
-    from dvidpy.app import create_app
-
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.config_file and args.config:
+        print("dvidpy: give the config file once, as an argument or with --config", file=sys.stderr)
+        return 2
     try:
-        config = load_config(args.config, data=args.data, host=args.host, port=args.port, read_only=args.read_only)
-    except ConfigError as exc:
+        config = load_config(args.config_file or args.config, data=args.data, host=args.host, port=args.port,
+                             read_only=args.read_only)
+        configure_logging(config, args.log_level)
+        return serve(config)
+    except (ConfigError, UnknownEngine) as exc:
         print(f"dvidpy: {exc}", file=sys.stderr)
         return 2
-    app = create_app(config)
-    print(f"dvidpy serving {config.data.resolve()} at http://{config.host}:{config.port}/api/", flush=True)
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the handler
-    # it found; a no-op one lets the process finish normally (exit 0) once the store is closed.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: None)
-    uvicorn.run(app, host=config.host, port=config.port, lifespan="on", log_level="warning",
-                timeout_keep_alive=30)
-    print("dvidpy stopped; store closed", flush=True)
-    return 0
 
 
 def cmd_types(args: argparse.Namespace) -> int:

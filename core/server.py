@@ -4,6 +4,7 @@ through their :class:`~dvidpy.datatypes.InstanceRequest`.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import threading
@@ -63,7 +64,9 @@ class Server:
     def datatype(self, typename: str) -> Datatype:
         registered = self.types.get(typename)
         if registered is None:
-            raise bad_request(f'Data type "{typename}" is not supported by current DVID server')
+            close = difflib.get_close_matches(typename.lower(), list(self.types), n=1, cutoff=0.6)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+            raise bad_request(f'Data type "{typename}" is not supported by current DVID server{hint}')
         return registered.datatype
 
     def purge_soon(self) -> None:

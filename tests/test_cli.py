@@ -4,78 +4,17 @@ with exit code 0 and its data kept, ``serve --config``, and the admin commands."
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
+from dvidpy import __version__
 from conftest import free_port
+from served import ENV, ROOT, Served, cli, http_request
 
-ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-ENV.pop("DVIDPY_BLOCK_PLUGINS", None)
-ENV.pop("DVID_ADMIN_TOKEN", None)
 VOLUME = "0_1_2/32_32_32/0_0_0"
-
-
-def cli(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dvidpy", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=60, env=env or ENV)
-
-
-def request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(method, path, body=body)
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
-
-
-class Served:
-    """``dvidpy serve ...`` in a subprocess, waited for until it answers /api/server/info."""
-
-    def __init__(self, tmp_path: Path, *args: str, port: int) -> None:
-        self.port = port
-        self.log = (tmp_path / f"stderr-{port}.txt").open("w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "dvidpy", "serve", *args], cwd=tmp_path, env=ENV,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if request(port, "GET", "/api/server/info")[0] == 200:
-                    return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.proc.kill()
-                raise AssertionError(f"server did not start: {self.stderr()}")
-            time.sleep(0.05)
-
-    def stderr(self) -> str:
-        if self.log.closed:
-            return self.final_stderr
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
-        self.proc.send_signal(sig)
-        out, _ = self.proc.communicate(timeout=60)
-        self.final_stderr = self.stderr()
-        self.log.close()
-        return self.proc.returncode, out
-
-    def json(self, method: str, path: str, body: bytes | None = None):
-        status, data = request(self.port, method, path, body)
-        assert status == 200, (method, path, status, data)
-        return json.loads(data)
 
 
 def test_help():
@@ -130,28 +69,29 @@ def test_types_lists_installed_and_hides_blocked_plugins(tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_serve_stops_cleanly_on_a_signal_and_keeps_its_data(tmp_path, sig):
-    data, port = tmp_path / "data", free_port()
-    server = Served(tmp_path, "--data", str(data), "--port", str(port), port=port)
+    data = tmp_path / "data"
+    server = Served(tmp_path, "--data", str(data))
+    port = server.port
     info = server.json("GET", "/api/server/info")
     assert info["Host"].endswith(f":{port}") and info["Storage backend"] == "lmdb"
     root = server.json("POST", "/api/repos", b'{"alias": "cli", "description": "served"}')["root"]
     server.json("POST", f"/api/repo/{root}/instance", b'{"typename": "uint8blk", "dataname": "gray"}')
     volume = bytes(range(256)) * 128
-    assert request(port, "POST", f"/api/node/{root}/gray/raw/{VOLUME}", volume) == (200, b"")
-    assert request(port, "POST", f"/api/node/{root}/note", b'{"note": "before the signal"}') == (200, b"")
+    assert http_request(port, "POST", f"/api/node/{root}/gray/raw/{VOLUME}", volume) == (200, b"")
+    assert http_request(port, "POST", f"/api/node/{root}/note", b'{"note": "before the signal"}') == (200, b"")
     server.json("POST", f"/api/node/{root}/commit", b'{"note": "committed"}')
 
     code, out = server.stop(sig)
     assert code == 0, server.stderr()
     lines = out.splitlines()
-    assert lines[0] == f"dvidpy serving {data.resolve()} at http://127.0.0.1:{port}/api/"
+    assert lines[0] == f"dvidpy {__version__} serving http://127.0.0.1:{port}/ (data {data.resolve()}, engine lmdb)"
     assert lines[-1] == "dvidpy stopped; store closed"
     assert "Traceback" not in server.stderr()
 
-    port = free_port()
-    server = Served(tmp_path, "--data", str(data), "--port", str(port), port=port)
+    server = Served(tmp_path, "--data", str(data))
+    port = server.port
     try:
-        assert request(port, "GET", f"/api/node/{root}/gray/raw/{VOLUME}") == (200, volume)
+        assert http_request(port, "GET", f"/api/node/{root}/gray/raw/{VOLUME}") == (200, volume)
         repo = server.json("GET", "/api/repos/info")[root]
         assert (repo["Alias"], repo["Description"]) == ("cli", "served")
         assert repo["DAG"]["Nodes"][root]["Locked"] is True
@@ -173,20 +113,21 @@ note = "configured"
 read_only = true
 max_throttled_ops = 2
 """)
-    server = Served(tmp_path, "--config", str(config), port=port)
+    server = Served(tmp_path, "--config", str(config), free_port=False)
     try:
         info = server.json("GET", "/api/server/info")
         assert (info["Host"], info["Note"], info["Mode"], info["TOML location"]) == (
             f"mygreatserver.test.com:{port}", "configured", "read only", str(config))
-        assert request(port, "GET", "/api/server/note") == (200, b"configured")
-        status, body = request(port, "POST", "/api/repos", b"{}")
+        assert http_request(port, "GET", "/api/server/note") == (200, b"configured")
+        status, body = http_request(port, "POST", "/api/repos", b"{}")
         assert (status, body) == (
             400, b"Creating a repo requires admin privileges (admintoken) on a server that is not read-only (/api/repos).\n")
         assert (tmp_path / "cfgdata").is_dir()  # relative to the TOML file
     finally:
         code, out = server.stop(signal.SIGINT)
     assert code == 0
-    assert out.splitlines()[0] == f"dvidpy serving {(tmp_path / 'cfgdata').resolve()} at http://127.0.0.1:{port}/api/"
+    assert out.splitlines()[0] == (f"dvidpy {__version__} serving http://127.0.0.1:{port}/ "
+                                   f"(data {(tmp_path / 'cfgdata').resolve()}, engine lmdb, read-only)")
 
 
 def test_flags_override_the_config_file(tmp_path):
@@ -194,7 +135,7 @@ def test_flags_override_the_config_file(tmp_path):
     config = tmp_path / "server.toml"
     config.write_text('[server]\nport = 1\ndata = "fromfile"\n')
     server = Served(tmp_path, "--config", str(config), "--port", str(port), "--data", str(tmp_path / "fromflag"),
-                    "--read-only", port=port)
+                    "--read-only")
     try:
         assert server.json("GET", "/api/server/info")["Mode"] == "read only"
         assert (tmp_path / "fromflag").is_dir() and not (tmp_path / "fromfile").exists()
@@ -219,8 +160,8 @@ def test_serve_with_a_bad_config_file(tmp_path, text, message):
 
 
 def test_admin_commands_against_a_running_server(tmp_path):
-    port = free_port()
-    server = Served(tmp_path, "--data", str(tmp_path / "data"), "--port", str(port), port=port)
+    server = Served(tmp_path, "--data", str(tmp_path / "data"))
+    port = server.port
     url = f"http://127.0.0.1:{port}"
     try:
         out = cli("repos", "new", "myalias", "my description", "--server", url, "--passcode", "pw")

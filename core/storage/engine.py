@@ -18,6 +18,10 @@ from pathlib import Path
 Value = bytes | memoryview
 
 
+class UnknownEngine(ValueError):
+    """The configuration names an engine that is not registered."""
+
+
 class StoreFull(Exception):
     """The engine ran out of room for a transaction; it may be retried after :meth:`Engine.grow`."""
 
@@ -122,10 +126,8 @@ ENGINES: dict[str, Callable[[Path, dict], Engine]] = {}
 
 def open_engine(name: str, path: Path, options: dict | None = None) -> Engine:
     """Open (creating if needed) the store ``name`` in folder ``path``."""
-    if name == "lmdb" and name not in ENGINES:
-        import dvidpy.storage.lmdb  # noqa: F401  (registers itself)
     try:
         opener = ENGINES[name]
     except KeyError:
-        raise ValueError(f"unknown storage engine {name!r} (known: {', '.join(sorted(ENGINES))})")
+        raise UnknownEngine(f"unknown storage engine {name!r} (known: {', '.join(sorted(ENGINES))})") from None
     return opener(path, options or {})

@@ -136,7 +136,7 @@ class LMDBEngine(Engine):
 
     def __init__(self, path: Path, *, map_size: int = DEFAULT_MAP_SIZE, sync: bool = True) -> None:
         path.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        self.path = path.resolve()
         self._gate = _Gate()
         self._env = lmdb.open(
             str(path),

@@ -68,9 +68,11 @@ class VolumeConfig:
             changes["voxel_size"] = tuple(float(np.float32(v)) for v in sizes)
         text = settings.text("voxelunits")
         if text is not None:
-            units = tuple(text.split(","))
+            units = tuple(u.strip() for u in text.split(","))
+            if len(units) == 1:
+                units = units * 3  # DVID's help gives one unit for all three axes
             if len(units) != 3:
-                raise bad_request(f"VoxelUnits must name 3 units, not {len(units)}: {text!r}")
+                raise bad_request(f"VoxelUnits must name 1 or 3 units, not {len(units)}: {text!r}")
             changes["voxel_units"] = units
         text = settings.text("background")
         if text is not None:

@@ -1,0 +1,76 @@
+"""``dvidpy serve``: take the data folder, bind the socket, say so truthfully, then serve.
+
+The order matters for what the user is told: the folder lock comes first (a second server on
+the same folder stops here, naming the first), then the socket (a busy port is one clear line
+and exit code 1), and only then the banner, which names the bound address, the data folder,
+the engine and the mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import sys
+from dataclasses import replace
+
+from dvidpy import __version__
+from dvidpy.config import Config
+from dvidpy.folder_lock import FolderBusy, FolderLock
+
+log = logging.getLogger("dvidpy")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (IPv6 if the host is an IPv6 address)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def banner(config: Config, sock: socket.socket, engine: str) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    mode = ", read-only" if config.read_only else (", writes allowed on committed nodes" if config.full_write else "")
+    return (f"dvidpy {__version__} serving http://{shown}:{port}/ (data {config.data.resolve()}, "
+            f"engine {engine}{mode})")
+
+
+def serve(config: Config) -> int:
+    import uvicorn
+
+    from dvidpy.app import create_app
+
+    try:
+        lock = FolderLock.take(config.data, address=f"{config.host}:{config.port}")
+    except FolderBusy as exc:
+        print(f"dvidpy: {exc}", file=sys.stderr)
+        return 1
+    try:
+        try:
+            sock = bind(config.host, config.port)
+        except OSError as exc:
+            print(f"dvidpy: cannot listen on {config.host}:{config.port}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        config = replace(config, port=sock.getsockname()[1])  # the real port when asked for port 0
+        app = create_app(config)
+        print(banner(config, sock, app.state.server.engine.name), flush=True)
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the
+        # handler it found; a no-op one lets the process finish normally (exit 0).
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)
+        server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
+                                               timeout_keep_alive=30))
+        server.run(sockets=[sock])
+        print("dvidpy stopped; store closed", flush=True)
+        return 0
+    finally:
+        lock.release()
