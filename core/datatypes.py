@@ -1,35 +1,37 @@
-"""What a datatype is to the core: the :class:`Datatype` base class, its registry, the
-per-request :class:`InstanceRequest` handed to its endpoints, and the :class:`Region` protocol.
+"""What a datatype is to the core: the :class:`Datatype` base class and its declared
+:class:`Endpoint` table, its registry, the per-request :class:`InstanceRequest` handed to its
+endpoints, and the :class:`Region` protocol.
 
 A datatype owns the URLs ``/api/node/{uuid}/{dataname}/{keyword}/...`` of its instances. The
-core resolves the UUID, finds the instance, refuses mutations of locked nodes, builds an
-:class:`InstanceRequest` and calls :meth:`Datatype.handle` in a worker thread. Everything the
-endpoint writes goes into the request's single transaction, committed only if it returns.
+core resolves the UUID, finds the instance, refuses mutations of locked nodes (a mutation is
+what the endpoint table says it is), builds an :class:`InstanceRequest` and calls
+:meth:`Datatype.handle` in a worker thread. Everything the endpoint writes goes into the
+request's single transaction, committed only if it returns.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
 from dvidpy.errors import DVIDError, bad_api_call, bad_request
 from dvidpy.instances import Instance, Settings
+from dvidpy.json_io import json_response, parse_json
+from dvidpy.queries import query_flag
 from dvidpy.storage.versioned import VersionedStore
-from dvidpy.throttle import wants_throttle
 
 if TYPE_CHECKING:
-    from dvidpy.server import Server
     from dvidpy.versions import Node, Repo
 
-Handler = Callable[["InstanceRequest"], Response]
-
-MUTATING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+#: The verbs that change data unless an endpoint says otherwise (DVID's IsMutationRequest).
+MUTATING_VERBS = ("POST", "PUT", "DELETE", "PATCH")
+#: Every verb a datatype URL may be asked with; HEAD follows GET everywhere.
+ANY_VERB = ("GET", "POST", "PUT", "DELETE", "PATCH")
 
 
 class Region(Protocol):
@@ -42,13 +44,51 @@ class Region(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """One endpoint of a datatype, declared once.
+
+    ``handler`` is called as ``handler(datatype, request)`` (a method of the datatype, or a
+    function taking it first). ``verbs`` are the verbs it takes (HEAD follows GET); any other
+    verb is answered 400 with ``refusal`` (DVID's text; ``{method}``, ``{keyword}`` and
+    ``{name}`` are filled in). ``mutates`` are the verbs that change data, so the core refuses
+    them on a committed node; by default every mutating verb does, as in DVID (roi's ``POST
+    ptquery`` declares ``mutates=()``). ``size``, when given, says before any work how many
+    bytes the answer (or decoded body) will take.
+    """
+
+    keyword: str
+    handler: Callable[..., Response]
+    verbs: tuple[str, ...] = ("GET",)
+    refusal: str = "{keyword} endpoint does not support {method}"
+    mutates: tuple[str, ...] = MUTATING_VERBS
+    size: Callable[[InstanceRequest], int] | None = None
+
+    def takes(self, method: str) -> bool:
+        return method in self.verbs or (method == "HEAD" and "GET" in self.verbs)
+
+
+class RequestServices(Protocol):
+    """What the core does for an :class:`InstanceRequest` (implemented by the server, private)."""
+
+    def throttle_slot(self) -> AbstractContextManager[None]: ...
+    def region(self, req: InstanceRequest, name: str) -> Region: ...
+    def store_for(self, req: InstanceRequest, instance: Instance) -> VersionedStore: ...
+    def save_instance(self, req: InstanceRequest, change: Callable[[], None]) -> None: ...
+    def mutation_id(self, req: InstanceRequest) -> int: ...
+    def base_info(self, repo: Repo, instance: Instance) -> dict[str, Any]: ...
+    def sync_targets(self, repo: Repo, names: str) -> list[str]: ...
+    def host_label(self) -> str: ...
+
+
 @dataclass
 class InstanceRequest:
     """One HTTP request to a data instance, as its datatype sees it.
 
     ``parts`` is the URL path after ``/api/`` split on ``/`` (trailing empty part dropped), as
     DVID's handlers see it: ``parts[0] == "node"``, ``parts[2]`` the data name, ``parts[3]`` the
-    keyword; ``args`` are the parts after the keyword.
+    keyword; ``args`` are the parts after the keyword. ``store`` is the instance's data seen
+    from the request's version, inside the request's one transaction.
     """
 
     method: str
@@ -57,11 +97,11 @@ class InstanceRequest:
     query: Mapping[str, str]
     headers: Mapping[str, str]
     body: bytes
-    repo: Repo
-    node: Node
     instance: Instance
     store: VersionedStore
-    server: Server = field(repr=False)
+    _repo: Repo = field(repr=False)
+    _node: Node = field(repr=False)
+    _services: RequestServices = field(repr=False)
 
     @property
     def keyword(self) -> str:
@@ -73,87 +113,101 @@ class InstanceRequest:
 
     @property
     def uuid(self) -> str:
-        return self.node.uuid
+        """The UUID of the version the request addresses."""
+        return self._node.uuid
 
     @property
     def version(self) -> int:
+        """The server-wide version id the request reads and writes at."""
         return self.store.version
 
     @property
     def host(self) -> str:
-        return self.headers.get("host", self.server.config.host_label)
+        """The server's address as the client named it (for help links)."""
+        return self.headers.get("host", self._services.host_label())
 
     def json_body(self, what: str = "request") -> Any:
-        """The body parsed as JSON, or a 400 naming what could not be parsed."""
-        try:
-            return json.loads(self.body or b"null")
-        except ValueError as exc:
-            raise bad_request(f"Malformed JSON in {what} body: {exc}")
+        """The body parsed as JSON (``None`` when empty), or a 400 naming what could not be parsed."""
+        return parse_json(self.body, f"Malformed JSON in {what} body")
 
-    def throttled(self):
-        """A context holding a throttle slot if the client asked for ``throttle=on|true``."""
-        if wants_throttle(self.query.get("throttle")):
-            return self.server.throttle.slot()
+    def throttled(self) -> AbstractContextManager[None]:
+        """A context holding a throttle slot if the client asked for ``throttle=on|true``
+        (a 503 when every slot is taken); a no-op otherwise."""
+        if query_flag(self.query.get("throttle")):
+            return self._services.throttle_slot()
         return nullcontext()
 
     def bad_api(self) -> DVIDError:
+        """DVID's answer for a URL the datatype does not understand."""
         return bad_api_call(self.path, self.instance.name, self.instance.typename, self.host)
 
     def region(self, name: str) -> Region:
         """The region named ``name`` in this repo, read at this request's version."""
-        return self.server.region(self, name)
+        return self._services.region(self, name)
 
     def store_of(self, other: Instance) -> VersionedStore:
         """Another instance of this repo, as seen from this request's node, in this transaction."""
-        return self.server.store_for(self.store.session, self.repo, self.node, other)
+        return self._services.store_for(self, other)
+
+    def instances(self) -> list[Instance]:
+        """Every data instance of this request's repo."""
+        return list(self._repo.instances.values())
 
     def instance_named(self, name: str) -> Instance | None:
-        return self.repo.instances.get(name)
+        return self._repo.instances.get(name)
 
     def subscribers(self) -> list[Instance]:
         """Instances of this repo whose sync list names this instance (they follow its changes)."""
         me = self.instance.data_uuid
-        return [inst for inst in self.repo.instances.values() if me in inst.syncs]
+        return [inst for inst in self._repo.instances.values() if me in inst.syncs]
 
     def synced_to(self) -> list[Instance]:
         """The instances this instance's sync list names."""
         wanted = set(self.instance.syncs)
-        return [inst for inst in self.repo.instances.values() if inst.data_uuid in wanted]
+        return [inst for inst in self._repo.instances.values() if inst.data_uuid in wanted]
+
+    def sync_targets(self, names: str) -> list[Instance]:
+        """The instances named in a comma-separated ``sync`` setting (a 400 for a missing one)."""
+        wanted = self._services.sync_targets(self._repo, names)
+        by_uuid = {inst.data_uuid: inst for inst in self._repo.instances.values()}
+        return [by_uuid[data_uuid] for data_uuid in wanted]
 
     def save_instance(self, change: Callable[[], None]) -> None:
-        """Apply ``change`` to ``self.instance`` and persist it with this request's writes."""
-        self.server.save_instance(self, change)
+        """Apply ``change`` to ``self.instance`` (or another instance of the repo) and persist
+        it with this request's writes; it is undone if the request fails."""
+        self._services.save_instance(self, change)
 
     def mutation_id(self) -> int:
         """A new mutation id from the repo's counter (saved with this request's writes)."""
-        return self.server.datastore.next_mutation_id(self.repo, self.store.session.writer())
+        return self._services.mutation_id(self)
 
     def base_info(self) -> dict[str, Any]:
         """The ``Base`` object of the instance's info JSON."""
-        return self.server.base_info(self.repo, self.instance)
+        return self._services.base_info(self._repo, self.instance)
 
 
 class Datatype:
-    """Base class for datatypes. Subclasses set the class attributes and add endpoints.
+    """Base class for datatypes. Subclasses set the class attributes and extend :attr:`endpoints`.
 
-    ``endpoints`` maps a keyword (``raw``, ``info``, ...) to a function taking the
-    :class:`InstanceRequest`; ``""`` is the instance root (``POST /api/node/{uuid}/{name}``).
-    The base class provides DVID's conventional ``help``, ``info`` and ``tags`` endpoints.
+    ``endpoints`` declares every keyword the datatype answers (``""`` is the instance root,
+    ``POST /api/node/{uuid}/{name}``); the base class provides DVID's conventional ``help``,
+    ``info`` and ``tags``, and :data:`SYNC` is there for datatypes that follow others. ``verbs``
+    are the verbs any URL of the datatype takes, ``refusal`` DVID's answer for the others, and
+    ``verb_refusals`` a verb-specific answer used wherever that verb is refused.
     """
 
     name: str = ""
     version: str = "0.1"
     url: str = ""
     help_text: str = ""
-    #: (method, keyword) pairs that use a mutating verb but change nothing (roi's ptquery).
-    non_mutating: frozenset[tuple[str, str]] = frozenset()
+    endpoints: ClassVar[tuple[Endpoint, ...]] = ()
+    verbs: ClassVar[tuple[str, ...]] = ANY_VERB
+    refusal: ClassVar[str] = "{name} does not take {method} requests"
+    verb_refusals: ClassVar[Mapping[str, str]] = {}
 
-    def __init__(self) -> None:
-        self.endpoints: dict[str, Handler] = {
-            "help": self.serve_help,
-            "info": self.serve_info,
-            "tags": self.serve_tags,
-        }
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._table = {e.keyword: e for e in cls.endpoints}
 
     # -- what subclasses override ---------------------------------------------------------------
 
@@ -168,16 +222,33 @@ class Datatype:
         """The ``info`` endpoint's JSON; by default the same as :meth:`describe`."""
         return self.describe(req.instance, req.base_info())
 
-    def is_mutation(self, method: str, keyword: str) -> bool:
-        return method in MUTATING_METHODS and (method, keyword) not in self.non_mutating
+    def check_sync(self, req: InstanceRequest, source: Instance) -> None:
+        """Refuse (raise a 400) a sync source this datatype cannot follow; default accepts all."""
 
-    # -- dispatch ---------------------------------------------------------------------------------
+    # -- what the table says ----------------------------------------------------------------------
+
+    def endpoint(self, keyword: str) -> Endpoint | None:
+        return self._table.get(keyword)
+
+    def is_mutation(self, method: str, keyword: str) -> bool:
+        """Whether ``method`` on ``keyword`` changes data (so a committed node refuses it)."""
+        endpoint = self._table.get(keyword)
+        return method in (endpoint.mutates if endpoint is not None else MUTATING_VERBS)
 
     def handle(self, req: InstanceRequest) -> Response:
-        handler = self.endpoints.get(req.keyword)
-        if handler is None:
-            raise req.bad_api()
-        return handler(req)
+        """Dispatch by the table: refuse what the datatype or the endpoint does not take."""
+        method, keyword = req.method, req.keyword
+        fill = {"method": method, "keyword": keyword, "name": req.instance.name}
+        if not (method in self.verbs or (method == "HEAD" and "GET" in self.verbs)):
+            raise bad_request(self.refusal.format(**fill))
+        endpoint = self._table.get(keyword)
+        if endpoint is None or not endpoint.takes(method):
+            if method in self.verb_refusals:
+                raise bad_request(self.verb_refusals[method].format(**fill))
+            if endpoint is None:
+                raise req.bad_api()
+            raise bad_request(endpoint.refusal.format(**fill))
+        return endpoint.handler(self, req)
 
     # -- conventional endpoints ------------------------------------------------------------------
 
@@ -185,44 +256,34 @@ class Datatype:
         return PlainTextResponse(self.help_text.rstrip("\n") + "\n")
 
     def serve_info(self, req: InstanceRequest) -> Response:
-        if req.method not in ("GET", "HEAD"):
-            raise bad_request("info endpoint only supports GET HTTP verb")
         return json_response(self.info(req))
 
     def serve_sync(self, req: InstanceRequest) -> Response:
         """``POST .../sync`` with ``{"sync": "name1,name2"}``: append to (or with ``?replace=true``
-        replace) the instances this one follows. Datatypes that support syncs register it and may
-        override :meth:`check_sync` to refuse sources they cannot follow."""
-        if req.method != "POST":
-            raise bad_request("Only POST allowed to sync endpoint")
+        replace) the instances this one follows."""
         body = req.json_body("sync")
         if not isinstance(body, dict) or not isinstance(body.get("sync", ""), str):
             raise bad_request('sync must be posted as {"sync": "name1,name2"}')
-        targets = req.server.sync_targets(req.repo, body.get("sync", ""))
-        for data_uuid in targets:
-            other = next(i for i in req.repo.instances.values() if i.data_uuid == data_uuid)
+        targets = req.sync_targets(body.get("sync", ""))
+        for other in targets:
             self.check_sync(req, other)
-        replace = req.query.get("replace", "").lower() in ("true", "1", "on")
+        replace = query_flag(req.query.get("replace"))
+        wanted = [t.data_uuid for t in targets]
 
         def change() -> None:
             syncs = [] if replace else list(req.instance.syncs)
-            req.instance.syncs = syncs + [t for t in targets if t not in syncs]
+            req.instance.syncs = syncs + [t for t in wanted if t not in syncs]
 
         req.save_instance(change)
         return Response(b"")
 
-    def check_sync(self, req: InstanceRequest, source: Instance) -> None:
-        """Refuse (raise a 400) a sync source this datatype cannot follow; default accepts all."""
-
     def serve_tags(self, req: InstanceRequest) -> Response:
         if req.method in ("GET", "HEAD"):
             return json_response({"Tags": req.instance.tags or {}})
-        if req.method != "POST":
-            raise bad_request("tags endpoint only supports GET and POST")
         body = req.json_body("tags")
         if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
             raise bad_request("tags must be posted as a JSON object of strings")
-        replace = req.query.get("replace", "").lower() in ("true", "1", "on")
+        replace = query_flag(req.query.get("replace"))
 
         def change() -> None:
             tags = {} if replace or req.instance.tags is None else dict(req.instance.tags)
@@ -232,10 +293,17 @@ class Datatype:
         req.save_instance(change)
         return Response(b"")
 
+    endpoints = (
+        Endpoint("help", serve_help, ANY_VERB),
+        Endpoint("info", serve_info, ("GET",), "info endpoint only supports GET HTTP verb"),
+        Endpoint("tags", serve_tags, ("GET", "POST"), "tags endpoint only supports GET and POST"),
+    )
 
-def json_response(data: Any, *, media_type: str = "application/json") -> Response:
-    """Compact JSON, as Go's encoder writes it."""
-    return Response(json.dumps(data, separators=(",", ":")).encode(), media_type=media_type)
+
+Datatype._table = {e.keyword: e for e in Datatype.endpoints}
+
+#: ``POST .../sync``, for datatypes that follow other instances (they add it to their table).
+SYNC = Endpoint("sync", Datatype.serve_sync, ("POST",), "Only POST allowed to sync endpoint")
 
 
 @dataclass(frozen=True)
@@ -260,6 +328,7 @@ class DatatypeRegistry:
             self._plugin = "?"
 
     def add(self, datatype: Datatype) -> None:
+        """Register ``datatype`` under its ``name``; a nameless or already taken name is refused."""
         if not datatype.name:
             raise ValueError(f"{datatype!r} has no name")
         if datatype.name in self.types:

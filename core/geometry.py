@@ -24,6 +24,8 @@ from dvidpy.errors import bad_request
 Point3 = tuple[int, int, int]
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+#: DVID's default block size for every blocked datatype.
+DEFAULT_BLOCK_SIZE: Point3 = (32, 32, 32)
 AXIS_NAMES = ("X", "Y", "Z")
 
 

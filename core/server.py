@@ -179,16 +179,27 @@ class Server:
                 names.append(found[1].name)
         return names
 
-    def store_for(self, session: Session, repo: Repo, node: Node, instance: Instance) -> VersionedStore:
+    def versioned_store(self, session: Session, repo: Repo, node: Node, instance: Instance) -> VersionedStore:
         """An instance's data seen from ``node``; unversioned instances always use the root."""
         version = node.version_id if instance.versioned else repo.root_node.version_id
         return VersionedStore(session, instance.instance_id, self.datastore.ancestry(repo, version))
 
+    # -- what an InstanceRequest asks of the core (core.datatypes.RequestServices) -------------------
+
+    def throttle_slot(self):
+        return self.throttle.slot()
+
+    def host_label(self) -> str:
+        return self.config.host_label
+
+    def store_for(self, req: InstanceRequest, instance: Instance) -> VersionedStore:
+        return self.versioned_store(req.store.session, req._repo, req._node, instance)
+
     def region(self, req: InstanceRequest, name: str) -> Region:
-        other = req.repo.instances.get(name)
+        other = req.instance_named(name)
         if other is None:
             raise bad_request(f'Can\'t get ROI with name "{name}": no data instance of that name')
-        region = self.plugins.region(other, self.store_for(req.store.session, req.repo, req.node, other))
+        region = self.plugins.region(other, self.store_for(req, other))
         if region is None:
             raise bad_request(
                 f'Can\'t get ROI with name "{name}": it is a {other.typename}, not a region of interest'
@@ -197,10 +208,13 @@ class Server:
 
     def save_instance(self, req: InstanceRequest, change: Callable[[], None]) -> None:
         session = req.store.session
-        snapshot = req.repo.to_record()
-        repo_id = req.repo.repo_id
-        session.on_abort.append(lambda: self.datastore.restore(repo_id, snapshot))
-        self.datastore.change(req.repo, change, session.writer())
+        repo = req._repo
+        snapshot = repo.to_record()
+        session.on_abort.append(lambda: self.datastore.restore(repo.repo_id, snapshot))
+        self.datastore.change(repo, change, session.writer())
+
+    def mutation_id(self, req: InstanceRequest) -> int:
+        return self.datastore.next_mutation_id(req._repo, req.store.session.writer())
 
     # -- running instance requests ------------------------------------------------------------------
 

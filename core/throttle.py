@@ -37,8 +37,3 @@ class Throttle:
         finally:
             with self._lock:
                 self._running -= 1
-
-
-def wants_throttle(value: str | None) -> bool:
-    """DVID's test for the ``throttle`` query value."""
-    return value is not None and value.lower() in ("on", "true")

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import http.client
-import json
-import os
-import signal
-import subprocess
 import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import free_port
 from dvidpy.plugin_manager import Plugins, make_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
 PLUGIN_SOURCE = '''
 from starlette.responses import Response
-from dvidpy import Datatype, hookimpl
+from dvidpy import ANY_VERB, Datatype, Endpoint, hookimpl
 
 
 class Echo(Datatype):
@@ -30,9 +22,7 @@ class Echo(Datatype):
     url = "example.org/echotype"
     help_text = "echotype: says what it is sent.\\n"
 
-    def __init__(self):
-        super().__init__()
-        self.endpoints["echo"] = lambda req: Response(req.body)
+    endpoints = Datatype.endpoints + (Endpoint("echo", lambda dt, req: Response(req.body), ANY_VERB),)
 
 
 @hookimpl

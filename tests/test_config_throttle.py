@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import error_message
 from dvidpy.config import ADMIN_TOKEN_ENV, Config, ConfigError, load_config
 from dvidpy.errors import DVIDError
-from dvidpy.throttle import Throttle, wants_throttle
+from dvidpy.queries import query_flag
+from dvidpy.throttle import Throttle
 
 VOLUME = "0_1_2/32_32_32/0_0_0"
 
@@ -169,8 +169,8 @@ def test_mutation_id_start(make_dvid):
     ("on", True), ("true", True), ("ON", True), ("True", True), ("off", False), ("false", False),
     ("1", False), ("", False), (None, False),
 ])
-def test_wants_throttle(value, wanted):
-    assert wants_throttle(value) is wanted
+def test_query_flags(value, wanted):
+    assert query_flag(value) is wanted
 
 
 def test_throttle_slots():

@@ -19,7 +19,7 @@ ECHO_SOURCE = textwrap.dedent('''
     """A datatype an outside package ships: it answers what it is sent."""
     from starlette.responses import Response
 
-    from dvidpy import Datatype, hookimpl
+    from dvidpy import ANY_VERB, Datatype, Endpoint, hookimpl
 
 
     class Echo(Datatype):
@@ -28,13 +28,11 @@ ECHO_SOURCE = textwrap.dedent('''
         url = "example.org/dvidpy-echo"
         help_text = "echotype: answers what it is sent.\\n"
 
-        def __init__(self):
-            super().__init__()
-            self.endpoints["echo"] = self.echo
-
         def echo(self, req):
             req.store.put(b"\\x10\\x01last", req.body)
             return Response(req.body, media_type="application/octet-stream")
+
+        endpoints = Datatype.endpoints + (Endpoint("echo", echo, ANY_VERB),)
 
 
     @hookimpl

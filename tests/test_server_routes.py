@@ -13,10 +13,9 @@ import re
 import types
 
 import pytest
-from starlette.responses import Response
 
 from conftest import error_message, test_plugins
-from dvidpy import Datatype, hookimpl
+from dvidpy import ANY_VERB, Datatype, Endpoint, hookimpl
 
 BUILTIN_URLS = {
     "float32blk": "github.com/janelia-flyem/dvid/datatype/imageblk/float32.go",
@@ -217,12 +216,10 @@ class Fragile(Datatype):
     url = "example.org/fragile"
     help_text = "fragile: fails on purpose.\n"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.endpoints["crash"] = self.crash
-
     def crash(self, req):
         raise RuntimeError("kaboom in the handler")
+
+    endpoints = Datatype.endpoints + (Endpoint("crash", crash, ANY_VERB),)
 
 
 def fragile_plugins():

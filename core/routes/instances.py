@@ -24,6 +24,7 @@ from dvidpy.routes.nodes import NODE_ACTION_NAMES
 from dvidpy.storage import keys
 from dvidpy.storage.session import Session
 
+
 class DataName(Convertor):
     """A data instance name in a URL: one path segment that is not a node action's word, so
     ``/api/node/{uuid}/commit`` stays the node's and a wrong verb there is a 405."""
@@ -78,11 +79,11 @@ async def dispatch(request: Request, name: str) -> Response:
             query=request.query_params,
             headers=request.headers,
             body=body,
-            repo=repo,
-            node=node,
             instance=instance,
-            store=server.store_for(session, repo, node, instance),
-            server=server,
+            store=server.versioned_store(session, repo, node, instance),
+            _repo=repo,
+            _node=node,
+            _services=server,
         )
 
     server.load.active += 1

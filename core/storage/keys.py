@@ -101,9 +101,20 @@ def decode_index_zyx(data: bytes) -> tuple[int, int, int]:
     return x - _SIGN, y - _SIGN, z - _SIGN
 
 
+def to_key_order(values: np.ndarray) -> np.ndarray:
+    """int32 coordinates as the uint32 that DVID's keys hold (sign bit flipped), vectorised:
+    their big-endian bytes sort in numeric order, negative values first."""
+    return ((np.asarray(values, dtype=np.int64) + _SIGN) & 0xFFFFFFFF).astype(np.uint32)
+
+
+def from_key_order(values: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`to_key_order`, as int64."""
+    return np.asarray(values).astype(np.int64) - _SIGN
+
+
 def indexes_zyx(coords: np.ndarray) -> list[bytes]:
     """ZYX block indexes for an (N, 3) array of (x, y, z) block coordinates, vectorised."""
     coords = np.asarray(coords, dtype=np.int64)
-    flipped = ((coords[:, ::-1] + _SIGN) & 0xFFFFFFFF).astype(">u4")
+    flipped = to_key_order(coords[:, ::-1]).astype(">u4")
     raw = flipped.tobytes()
     return [raw[i : i + 12] for i in range(0, len(raw), 12)]

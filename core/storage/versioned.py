@@ -154,6 +154,23 @@ class VersionedStore:
     def keys(self, begin: bytes, end: bytes) -> list[bytes]:
         return [tk for tk, _ in self.scan(begin, end, keys_only=True)]
 
+    def snapshot(self):
+        """A context in which every read shares one consistent snapshot (and buffers from
+        ``scan(..., buffers=True)`` stay valid until it ends)."""
+        return self.session.reading()
+
+    def ever_written(self, begin: bytes, end: bytes) -> bool:
+        """True if any version of the instance, visible here or not, holds a TKey in
+        ``[begin, end]`` (a value or a tombstone)."""
+        start = self._prefix + begin + b"\x00" * keys.SUFFIX_LEN
+        stop = self._prefix + end + b"\xff" * keys.SUFFIX_LEN + b"\x00"
+        with self.session.reading() as txn:
+            return any(True for _ in txn.scan(start, stop, keys_only=True))
+
+    def raw_key(self, tk: bytes) -> bytes:
+        """The store key that holds ``tk``'s value written at this version."""
+        return keys.data_key(self.instance_id, tk, self.version)
+
     def _visible(self, begin: bytes, end: bytes, *, keys_only: bool, with_values: bool = False):
         start = self._prefix + begin + b"\x00" * keys.SUFFIX_LEN
         stop = self._prefix + end + b"\xff" * keys.SUFFIX_LEN + b"\x00"

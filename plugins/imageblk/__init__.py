@@ -2,8 +2,8 @@
 
 from dvidpy import hookimpl
 
-from dvidpy.plugins.imageblk.formats import IMAGE_TYPES
-from dvidpy.plugins.imageblk.routes import ImageType
+from dvidpy.plugins.imageblk.elements import IMAGE_TYPES
+from dvidpy.plugins.imageblk.datatype import ImageType
 
 
 @hookimpl

@@ -15,7 +15,8 @@ import numpy as np
 from dvidpy import bad_request
 from dvidpy.geometry import parse_floats
 
-from dvidpy.plugins.imageblk.voxels import MAX_REQUEST_BYTES, Volume
+from dvidpy import MAX_REQUEST_BYTES
+from dvidpy.plugins.blockvolume.voxels import Volume
 
 
 @dataclass(frozen=True)

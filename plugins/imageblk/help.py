@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dvidpy.plugins.imageblk.formats import VoxelType
+from dvidpy.plugins.blockvolume.formats import VoxelType
 
 IMAGE_HELP = """API for image volume datatype {typename} ({description})
 =====================================================================

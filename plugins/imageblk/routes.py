@@ -1,5 +1,6 @@
 """imageblk's endpoints: ``raw``/``isotropic`` slices and subvolumes, block runs and block
-streams, arbitrary planes and ``rawkey``, on top of the shared :class:`VolumeType`.
+streams, arbitrary planes and ``rawkey``. Each takes the datatype and the request; the table
+that names their verbs is in :mod:`dvidpy.plugins.imageblk.datatype`.
 """
 
 from __future__ import annotations
@@ -9,16 +10,13 @@ import json
 import numpy as np
 from starlette.responses import Response
 
-from dvidpy import InstanceRequest, bad_request
+from dvidpy import InstanceRequest, bad_request, query_flag
 from dvidpy.geometry import INT32_MAX, INT32_MIN, Subvolume, block_box, parse_ints, parse_point3
 from dvidpy.imaging import ImageFormat, encode_image
-from dvidpy.storage import keys
-
+from dvidpy.plugins.blockvolume.datatype import VolumeType, block_aligned_box, geometry_args
+from dvidpy.plugins.blockvolume.keys import block_tkey
+from dvidpy.plugins.blockvolume.voxels import Volume, block_record, check_request_size
 from dvidpy.plugins.imageblk.arb import ArbPlane, sample
-from dvidpy.plugins.imageblk.formats import VoxelType
-from dvidpy.plugins.imageblk.help import image_help
-from dvidpy.plugins.imageblk.volume import VolumeType, check_int32_box, geometry_args
-from dvidpy.plugins.imageblk.voxels import block_record, block_tkey, check_request_size
 
 OCTET = "application/octet-stream"
 STREAM_MODES = ("", "jpeg", "uncompressed")
@@ -31,180 +29,146 @@ def octet(array: np.ndarray) -> Response:
     return Response(np.ascontiguousarray(array).reshape(-1).view(np.uint8).data, media_type=OCTET)
 
 
-class ImageType(VolumeType):
-    """One of the six imageblk types (uint8blk ... rgba8blk)."""
+# -- raw and isotropic -----------------------------------------------------------------------------
 
-    def __init__(self, voxel: VoxelType) -> None:
-        super().__init__(voxel, image_help(voxel))
-        self.endpoints.update(
-            {
-                "raw": self.serve_raw,
-                "isotropic": self.serve_raw,
-                "blocks": self.serve_blocks,
-                "subvolblocks": self.serve_subvolblocks,
-                "specificblocks": self.serve_specificblocks,
-                "arb": self.serve_arb,
-                "rawkey": self.serve_rawkey,
-            }
-        )
-
-    def handle(self, req: InstanceRequest) -> Response:
-        if req.method not in ("GET", "HEAD", "POST"):
-            raise bad_request(f'Data "{req.instance.name}" can only handle GET or POST HTTP verbs')
-        return super().handle(req)
-
-    # -- raw and isotropic -----------------------------------------------------------------------------
-
-    def serve_raw(self, req: InstanceRequest) -> Response:
-        geometry, fmt = geometry_args(req)
-        isotropic = req.keyword == "isotropic"
-        compression = req.query.get("compression", "")
-        if compression not in KNOWN_COMPRESSIONS:
-            raise bad_request(f'unknown compression type "{compression}"')
-        if req.method == "POST":
-            if isotropic:
-                raise bad_request("can only POST 'raw' not 'isotropic' images")
-            if geometry.is_slice:
-                raise bad_request("DVID does not permit 2d mutations, only 3d block-aligned stores")
-            with req.throttled():
-                self.write(req, geometry.box, self.body_array(req, geometry.box, req.body))
-            return Response(b"")
+def raw(dt: VolumeType, req: InstanceRequest) -> Response:
+    geometry, fmt = geometry_args(req)
+    isotropic = req.keyword == "isotropic"
+    compression = req.query.get("compression", "")
+    if compression not in KNOWN_COMPRESSIONS:
+        raise bad_request(f'unknown compression type "{compression}"')
+    if req.method == "POST":
+        if isotropic:
+            raise bad_request("can only POST 'raw' not 'isotropic' images")
         if geometry.is_slice:
-            return self.slice_image(req, geometry, isotropic, fmt)
+            raise bad_request("DVID does not permit 2d mutations, only 3d block-aligned stores")
         with req.throttled():
-            volume = self.read(req, geometry.box)
-        if fmt in ("jpg", "jpeg"):
-            nz, ny, nx = volume.shape
-            stacked = self.voxel.to_image(volume.reshape(nz * ny, nx))
-            return Response(encode_image(stacked, ImageFormat("jpeg")), media_type="image/jpeg")
-        return octet(volume)
-
-    # -- block runs -------------------------------------------------------------------------------------
-
-    def serve_blocks(self, req: InstanceRequest) -> Response:
-        """``blocks/<x>_<y>_<z>/<spanX>``: a run of whole blocks along x, uncompressed."""
-        if len(req.args) < 2:
-            raise bad_request('"blocks" must be followed by block-coord/span-x')
-        start = parse_point3(req.args[0], what="block coordinate")
-        spans = parse_ints(req.args[1], what="span")
-        if len(spans) != 1 or spans[0] < 1:
-            raise bad_request(f"span must be one positive integer, not {req.args[1]!r}")
-        span = spans[0]
-        if start[0] + span - 1 > INT32_MAX:
-            raise bad_request(
-                f"a run of {span} blocks from block x {start[0]} goes past the largest block coordinate ({INT32_MAX})"
-            )
-        volume = self.volume(req)
-        coords = [(start[0] + i, start[1], start[2]) for i in range(span)]
-        check_request_size(Subvolume((0, 0, 0), (volume.codec.voxels, span, 1)), self.voxel.bytes_per_voxel)
-        if req.method == "POST":
-            return self._post_blocks(req, volume, coords)
-        out = np.empty((span,) + volume.codec.shape, dtype=self.voxel.dtype)
-        for i, (_, value) in enumerate(volume.fetch(coords)):
-            out[i] = volume.background_block() if value is None else volume.codec.decode(value)
-        return octet(out)
-
-    def _post_blocks(self, req, volume, coords) -> Response:
-        size = volume.codec.nbytes
-        expected = size * len(coords)
-        if len(req.body) < expected:
-            raise bad_request(
-                f"block data ceased before all block data read: got {len(req.body)} bytes, "
-                f"expected {len(coords)} blocks of {size} bytes"
-            )
-        if len(req.body) > expected:
-            raise bad_request(f"block data has {len(req.body) - expected} bytes more than {len(coords)} blocks of {size} bytes")
-        body = memoryview(req.body)
-        for i, coord in enumerate(coords):
-            volume.write_block(coord, body[i * size : (i + 1) * size])
-        run = block_box(coords[0], volume.block_size).union(block_box(coords[-1], volume.block_size))
-        # Extents are voxel coordinates (int32 in DVID); a run beyond them stays out of the extents.
-        if INT32_MIN <= min(run.start) and max(run.end) <= INT32_MAX:
-            self.grow_extents(req, volume, run)
+            dt.write(req, geometry.box, dt.body_array(req, geometry.box, req.body))
         return Response(b"")
-
-    # -- block streams ----------------------------------------------------------------------------------
-
-    def _stream_mode(self, req: InstanceRequest) -> str:
-        mode = req.query.get("compression", "")
-        if mode not in STREAM_MODES:
-            raise bad_request(f"don't understand 'compression' query string value: {mode}")
-        return mode
-
-    def serve_subvolblocks(self, req: InstanceRequest) -> Response:
-        if req.method != "GET":
-            raise bad_request("DVID does not accept the post action on the 'subvolblocks' endpoint")
-        if len(req.args) < 2:
-            raise bad_request('"subvolblocks" must be followed by size/offset')
-        mode = self._stream_mode(req)
-        box = block_aligned_box(req.args[0], req.args[1], self.config(req.instance).block_size)
-        volume = self.volume(req)
-        with req.throttled(), req.store.session.reading():
-            records = [
-                block_record(coord, volume.codec.record_payload(value, mode))
-                for coord, value in volume.stored(box.block_bounds(volume.block_size))
-            ]
-        return Response(b"".join(records), media_type=OCTET)
-
-    def serve_specificblocks(self, req: InstanceRequest) -> Response:
-        if req.method != "GET":
-            raise bad_request("DVID does not accept the post action on the 'specificblocks' endpoint")
-        mode = self._stream_mode(req)
-        text = req.query.get("blocks", "")
-        if req.query.get("prefetch", "").lower() in ("on", "true") or not text:
-            return Response(b"", media_type=OCTET)
-        values = parse_ints(text, ",", what="blocks")
-        if len(values) % 3:
-            raise bad_request("block query string should be three coordinates per block")
-        coords = [tuple(values[i : i + 3]) for i in range(0, len(values), 3)]
-        volume = self.volume(req)
-        with req.store.session.reading():
-            records = [
-                block_record(coord, volume.codec.record_payload(value, mode))
-                for coord, value in volume.fetch(coords)
-                if value is not None
-            ]
-        return Response(b"".join(records), media_type=OCTET)
-
-    # -- arbitrary planes, raw keys ---------------------------------------------------------------------
-
-    def serve_arb(self, req: InstanceRequest) -> Response:
-        if req.method != "GET":
-            raise bad_request("arb endpoint only supports GET")
-        if len(req.args) < 4:
-            raise bad_request('"arb" must be followed by top-left/top-right/bottom-left/res')
-        fmt = ImageFormat.parse(req.args[4] if len(req.args) > 4 else "")
-        plane = ArbPlane.parse(*req.args[:4], bytes_per_voxel=self.voxel.bytes_per_voxel)
-        config = self.config(req.instance)
-        with req.throttled():
-            values = sample(self.volume(req), plane, config.voxel_size, self.voxel.byte_channels)
-        return self.encode(self.voxel.to_image(values), fmt)
-
-    def serve_rawkey(self, req: InstanceRequest) -> Response:
-        """The store key of block ``?x=&y=&z=`` at this version (DVID documents it, answers nothing)."""
-        if req.args:
-            raise bad_request("rawkey endpoint should be followed by query strings (x, y, and z) giving block coord")
-        try:
-            coord = tuple(int(req.query[axis]) for axis in "xyz")
-        except (KeyError, ValueError):
-            raise bad_request("rawkey needs integer query strings x, y and z (a block coordinate)")
-        if not all(INT32_MIN <= c <= INT32_MAX for c in coord):
-            raise bad_request(f"rawkey block coordinate {coord} does not fit in 32 bits")
-        key = keys.data_key(req.store.instance_id, block_tkey(*coord), req.version)
-        return Response(json.dumps({"Key": key.hex().upper()}), media_type="application/json")
+    if geometry.is_slice:
+        return dt.slice_image(req, geometry, isotropic, fmt)
+    with req.throttled():
+        volume = dt.read(req, geometry.box)
+    if fmt in ("jpg", "jpeg"):
+        nz, ny, nx = volume.shape
+        stacked = dt.voxel.to_image(volume.reshape(nz * ny, nx))
+        return Response(encode_image(stacked, ImageFormat("jpeg")), media_type="image/jpeg")
+    return octet(volume)
 
 
-def block_aligned_box(size_text: str, offset_text: str, block_size) -> Subvolume:
-    """A 3-D ``<size>/<offset>`` pair that must lie on block boundaries (block-stream requests)."""
-    size = parse_ints(size_text, what="size")
-    offset = parse_ints(offset_text, what="offset")
-    if len(size) != 3 or len(offset) != 3:
-        raise bad_request("must specify 3D subvolumes")
-    box = Subvolume(offset, size)  # type: ignore[arg-type]
-    check_int32_box(box)
-    if box.empty:
-        raise bad_request(f"Illegal geometry requested: size {box.size} must be positive on every axis")
-    if not box.is_aligned(block_size):
-        raise bad_request(f"cannot use labels via 'block' endpoint in non-block aligned geometry {box.describe()}")
-    return box
+# -- block runs -------------------------------------------------------------------------------------
 
+
+def blocks(dt: VolumeType, req: InstanceRequest) -> Response:
+    """``blocks/<x>_<y>_<z>/<spanX>``: a run of whole blocks along x, uncompressed."""
+    if len(req.args) < 2:
+        raise bad_request('"blocks" must be followed by block-coord/span-x')
+    start = parse_point3(req.args[0], what="block coordinate")
+    spans = parse_ints(req.args[1], what="span")
+    if len(spans) != 1 or spans[0] < 1:
+        raise bad_request(f"span must be one positive integer, not {req.args[1]!r}")
+    span = spans[0]
+    if start[0] + span - 1 > INT32_MAX:
+        raise bad_request(
+            f"a run of {span} blocks from block x {start[0]} goes past the largest block coordinate ({INT32_MAX})"
+        )
+    volume = dt.volume(req)
+    coords = [(start[0] + i, start[1], start[2]) for i in range(span)]
+    check_request_size(Subvolume((0, 0, 0), (volume.codec.voxels, span, 1)), dt.voxel.bytes_per_voxel)
+    if req.method == "POST":
+        return _post_blocks(dt, req, volume, coords)
+    out = np.empty((span,) + volume.codec.shape, dtype=dt.voxel.dtype)
+    for i, (_, value) in enumerate(volume.fetch(coords)):
+        out[i] = volume.background_block() if value is None else volume.codec.decode(value)
+    return octet(out)
+
+
+def _post_blocks(dt: VolumeType, req: InstanceRequest, volume: Volume, coords: list) -> Response:
+    size = volume.codec.nbytes
+    expected = size * len(coords)
+    if len(req.body) < expected:
+        raise bad_request(
+            f"block data ceased before all block data read: got {len(req.body)} bytes, "
+            f"expected {len(coords)} blocks of {size} bytes"
+        )
+    if len(req.body) > expected:
+        raise bad_request(f"block data has {len(req.body) - expected} bytes more than {len(coords)} blocks of {size} bytes")
+    body = memoryview(req.body)
+    for i, coord in enumerate(coords):
+        volume.write_block(coord, body[i * size : (i + 1) * size])
+    run = block_box(coords[0], volume.block_size).union(block_box(coords[-1], volume.block_size))
+    # Extents are voxel coordinates (int32 in DVID); a run beyond them stays out of the extents.
+    if INT32_MIN <= min(run.start) and max(run.end) <= INT32_MAX:
+        dt.grow_extents(req, volume, run)
+    return Response(b"")
+
+
+# -- block streams ----------------------------------------------------------------------------------
+
+
+def _stream_mode(req: InstanceRequest) -> str:
+    mode = req.query.get("compression", "")
+    if mode not in STREAM_MODES:
+        raise bad_request(f"don't understand 'compression' query string value: {mode}")
+    return mode
+
+
+def subvolblocks(dt: VolumeType, req: InstanceRequest) -> Response:
+    if len(req.args) < 2:
+        raise bad_request('"subvolblocks" must be followed by size/offset')
+    mode = _stream_mode(req)
+    box = block_aligned_box(req.args[0], req.args[1], dt.config(req.instance).block_size)
+    volume = dt.volume(req)
+    with req.throttled(), req.store.snapshot():
+        records = [
+            block_record(coord, volume.codec.record_payload(value, mode))
+            for coord, value in volume.stored(box.block_bounds(volume.block_size))
+        ]
+    return Response(b"".join(records), media_type=OCTET)
+
+
+def specificblocks(dt: VolumeType, req: InstanceRequest) -> Response:
+    mode = _stream_mode(req)
+    text = req.query.get("blocks", "")
+    if query_flag(req.query.get("prefetch")) or not text:
+        return Response(b"", media_type=OCTET)
+    values = parse_ints(text, ",", what="blocks")
+    if len(values) % 3:
+        raise bad_request("block query string should be three coordinates per block")
+    coords = [tuple(values[i : i + 3]) for i in range(0, len(values), 3)]
+    volume = dt.volume(req)
+    with req.store.snapshot():
+        records = [
+            block_record(coord, volume.codec.record_payload(value, mode))
+            for coord, value in volume.fetch(coords)
+            if value is not None
+        ]
+    return Response(b"".join(records), media_type=OCTET)
+
+
+# -- arbitrary planes, raw keys ---------------------------------------------------------------------
+
+
+def arb(dt: VolumeType, req: InstanceRequest) -> Response:
+    if len(req.args) < 4:
+        raise bad_request('"arb" must be followed by top-left/top-right/bottom-left/res')
+    fmt = ImageFormat.parse(req.args[4] if len(req.args) > 4 else "")
+    plane = ArbPlane.parse(*req.args[:4], bytes_per_voxel=dt.voxel.bytes_per_voxel)
+    config = dt.config(req.instance)
+    with req.throttled():
+        values = sample(dt.volume(req), plane, config.voxel_size, dt.voxel.byte_channels)
+    return dt.encode(dt.voxel.to_image(values), fmt)
+
+
+def rawkey(dt: VolumeType, req: InstanceRequest) -> Response:
+    """The store key of block ``?x=&y=&z=`` at this version (DVID documents it, answers nothing)."""
+    if req.args:
+        raise bad_request("rawkey endpoint should be followed by query strings (x, y, and z) giving block coord")
+    try:
+        coord = tuple(int(req.query[axis]) for axis in "xyz")
+    except (KeyError, ValueError):
+        raise bad_request("rawkey needs integer query strings x, y and z (a block coordinate)")
+    if not all(INT32_MIN <= c <= INT32_MAX for c in coord):
+        raise bad_request(f"rawkey block coordinate {coord} does not fit in 32 bits")
+    key = req.store.raw_key(block_tkey(*coord))
+    return Response(json.dumps({"Key": key.hex().upper()}), media_type="application/json")

@@ -1,8 +1,8 @@
-"""The labelblk plugin: 64-bit label volumes built on imageblk's voxel engine."""
+"""The labelblk plugin: 64-bit label volumes on the shared block-volume library."""
 
 from dvidpy import hookimpl
 
-from dvidpy.plugins.labelblk.routes import LabelType
+from dvidpy.plugins.labelblk.datatype import LabelType
 
 
 @hookimpl

@@ -15,7 +15,7 @@ import numpy as np
 
 from dvidpy.geometry import Point3, block_box
 
-from dvidpy.plugins.imageblk.voxels import Volume
+from dvidpy.plugins.blockvolume.voxels import Volume
 
 
 def mode_downsample(block: np.ndarray) -> np.ndarray:
@@ -32,7 +32,7 @@ def downsample_blocks(source: Volume, dest: Volume, written: list[Point3]) -> li
     bz, by, bx = dest.codec.shape
     half = (bz // 2, by // 2, bx // 2)
     octants: dict[Point3, list[tuple[Point3, np.ndarray]]] = defaultdict(list)
-    with source.store.session.reading():
+    with source.store.snapshot():
         for coord, value in source.fetch(written):
             block = source.background_block() if value is None else source.codec.decode(value)
             target = (coord[0] // 2, coord[1] // 2, coord[2] // 2)

@@ -4,26 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dvidpy.datatypes import Datatype, InstanceRequest
-from dvidpy.errors import bad_request
-from dvidpy.geometry import parse_ints
-from dvidpy.instances import Instance, Settings
-from dvidpy.storage.versioned import VersionedStore
+from dvidpy import Datatype, Endpoint, Instance, InstanceRequest, Settings, VersionedStore
+from dvidpy.geometry import DEFAULT_BLOCK_SIZE
 from dvidpy.plugins.roi import routes
+from dvidpy.plugins.roi.config import block_size_of, parse_block_size
 from dvidpy.plugins.roi.help import HELP
-from dvidpy.plugins.roi.routes import DEFAULT_BLOCK_SIZE, block_size_of
 from dvidpy.plugins.roi.spans import RoiRegion, load_spans, z_range
-
-
-def parse_block_size(text: str) -> tuple[int, int, int]:
-    """``"X,Y,Z"``: three positive integers."""
-    values = parse_ints(text, ",", what="BlockSize")
-    if len(values) != 3:
-        raise bad_request(f"BlockSize must be 3d, not {len(values)}d")
-    if any(v <= 0 for v in values):
-        raise bad_request(f"BlockSize must be positive on every axis, not {text!r}")
-    x, y, z = values
-    return x, y, z
 
 
 class RoiType(Datatype):
@@ -31,16 +17,13 @@ class RoiType(Datatype):
     version = "0.1"
     url = "github.com/janelia-flyem/dvid/datatype/roi"
     help_text = HELP
-    non_mutating = frozenset({("POST", "ptquery")})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.endpoints.update({
-            "roi": routes.serve_roi,
-            "ptquery": routes.serve_ptquery,
-            "mask": routes.serve_mask,
-            "partition": routes.serve_partition,
-        })
+    endpoints = Datatype.endpoints + (
+        Endpoint("roi", routes.roi, ("GET", "POST", "DELETE"), "roi endpoint supports GET, POST and DELETE, not {method}"),
+        # a query sent with POST: it changes nothing, so committed nodes answer it (as DVID)
+        Endpoint("ptquery", routes.ptquery, ("POST",), "ptquery requires POST with list of points", mutates=()),
+        Endpoint("mask", routes.mask, ("GET",), "ROI mask only supports GET"),
+        Endpoint("partition", routes.partition, ("GET",), "partition only supports GET request"),
+    )
 
     def create(self, settings: Settings, instance: Instance) -> None:
         # DVID's generic instance setup starts every instance versioned (roi's help says otherwise).

@@ -12,30 +12,19 @@ import re
 import numpy as np
 from starlette.responses import Response
 
-from dvidpy.datatypes import InstanceRequest, json_response
-from dvidpy.errors import bad_request
+from dvidpy import MAX_REQUEST_BYTES, Datatype, InstanceRequest, bad_request, json_response, query_flag
 from dvidpy.geometry import INT32_MAX, Shape, Subvolume, check_positive, parse_geometry, parse_point_list
-from dvidpy.instances import Instance
 from dvidpy.plugins.roi import partition as partitions
+from dvidpy.plugins.roi.config import block_size_of
 from dvidpy.plugins.roi.spans import SpanIndex, blocks_of_voxels, delete_spans, load_spans, parse_spans, replace_spans
 
-#: Largest mask a request may ask for (bytes), the same limit as image reads.
-MAX_MASK_BYTES = 3 << 30
-
-DEFAULT_BLOCK_SIZE = (32, 32, 32)
-
 _ATOI = re.compile(r"[+-]?[0-9]+")
-
-
-def block_size_of(instance: Instance) -> tuple[int, int, int]:
-    x, y, z = instance.config.get("block_size", DEFAULT_BLOCK_SIZE)
-    return int(x), int(y), int(z)
 
 
 # -- roi -----------------------------------------------------------------------------------------
 
 
-def serve_roi(req: InstanceRequest) -> Response:
+def roi(dt: Datatype, req: InstanceRequest) -> Response:
     """GET the spans, POST new ones (replacing this version's), DELETE them."""
     if req.method in ("GET", "HEAD"):
         spans = load_spans(req.store)
@@ -44,19 +33,15 @@ def serve_roi(req: InstanceRequest) -> Response:
         spans = parse_spans(req.body)
         replace_spans(req.store, spans)
         return Response(b"")
-    if req.method == "DELETE":
-        delete_spans(req.store)
-        return Response(b"")
-    raise bad_request(f"roi endpoint supports GET, POST and DELETE, not {req.method}")
+    delete_spans(req.store)
+    return Response(b"")
 
 
 # -- ptquery -------------------------------------------------------------------------------------
 
 
-def serve_ptquery(req: InstanceRequest) -> Response:
+def ptquery(dt: Datatype, req: InstanceRequest) -> Response:
     """POST ``[[x, y, z], ...]`` voxels; answers one boolean per point, in order."""
-    if req.method != "POST":
-        raise bad_request("ptquery requires POST with list of points")
     points = parse_point_list(req.body, "Error trying to parse POSTed JSON")
     index = SpanIndex(load_spans(req.store))
     inside = index.contains(blocks_of_voxels(points, block_size_of(req.instance)))
@@ -66,10 +51,8 @@ def serve_ptquery(req: InstanceRequest) -> Response:
 # -- mask ----------------------------------------------------------------------------------------
 
 
-def serve_mask(req: InstanceRequest) -> Response:
+def mask(dt: Datatype, req: InstanceRequest) -> Response:
     """GET ``mask/0_1_2/<size>/<offset>``: 1 for voxels inside the ROI, 0 outside."""
-    if req.method not in ("GET", "HEAD"):
-        raise bad_request("ROI mask only supports GET")
     if len(req.args) < 3:
         raise bad_request('"mask" must be followed by shape/size/offset')
     shape_text, size_text, offset_text = req.args[:3]
@@ -77,12 +60,11 @@ def serve_mask(req: InstanceRequest) -> Response:
         raise bad_request("Currently only 3d masks ('0_1_2' shape) is supported")
     box = parse_geometry(shape_text, size_text, offset_text).box
     check_positive(box)
-    if box.num_voxels > MAX_MASK_BYTES:
+    if box.num_voxels > MAX_REQUEST_BYTES:
         raise bad_request(
-            f"Requested payload ({box.num_voxels} bytes) exceeds this DVID server's set limit ({MAX_MASK_BYTES})"
+            f"Requested payload ({box.num_voxels} bytes) exceeds this DVID server's set limit ({MAX_REQUEST_BYTES})"
         )
-    mask = build_mask(req, box)
-    return Response(mask.tobytes(), media_type="application/octet-stream")
+    return Response(build_mask(req, box).tobytes(), media_type="application/octet-stream")
 
 
 def build_mask(req: InstanceRequest, box: Subvolume) -> np.ndarray:
@@ -102,14 +84,12 @@ def build_mask(req: InstanceRequest, box: Subvolume) -> np.ndarray:
 # -- partition -----------------------------------------------------------------------------------
 
 
-def serve_partition(req: InstanceRequest) -> Response:
+def partition(dt: Datatype, req: InstanceRequest) -> Response:
     """GET ``partition?batchsize=N[&optimized=true|on]``: subvolumes for batch processing."""
-    if req.method not in ("GET", "HEAD"):
-        raise bad_request("partition only supports GET request")
     batch = parse_batchsize(req.query.get("batchsize", ""))
     spans = load_spans(req.store)
     bs = block_size_of(req.instance)
-    if req.query.get("optimized", "") in ("true", "on"):
+    if query_flag(req.query.get("optimized")):
         result = partitions.optimized_partition(spans, batch, bs)
     else:
         result = partitions.simple_partition(spans, batch, bs)

@@ -8,19 +8,25 @@ a repeated span is the same key.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 
-from dvidpy.errors import bad_request
+from dvidpy import (
+    VersionedStore,
+    bad_request,
+    from_key_order,
+    index_zyx,
+    json_text,
+    parse_json,
+    tkey,
+    tkey_class_range,
+    to_key_order,
+)
 from dvidpy.geometry import INT32_MAX, INT32_MIN
-from dvidpy.storage import keys
-from dvidpy.storage.versioned import VersionedStore
+from dvidpy.plugins.roi.keys import SPAN_CLASS
 
-KEY_CLASS = 90
-_HEADER = keys.tkey(KEY_CLASS)
-_SIGN = 0x80000000
+_HEADER = tkey(SPAN_CLASS)
 
 #: Byte layout of one span TKey: class byte, 0x01, Z, Y, X0 (sign-flipped), length.
 _KEY_DTYPE = np.dtype([("head", "u1", 2), ("z", ">u4"), ("y", ">u4"), ("x0", ">u4"), ("n", ">u4")])
@@ -35,10 +41,7 @@ def empty_spans() -> Spans:
 
 def parse_spans(body: bytes) -> Spans:
     """The POSTed JSON ``[[z, y, x0, x1], ...]``, fully validated; a 400 names the first problem."""
-    try:
-        data = json.loads(body or b"")
-    except ValueError as exc:
-        raise bad_request(f"Error trying to parse POSTed JSON: {exc}")
+    data = parse_json(body, "Error trying to parse POSTed JSON", empty_is_null=False)
     if not isinstance(data, list):
         raise bad_request(
             f"Error trying to parse POSTed JSON: expected a list of [z, y, x0, x1] spans, got {_short(data)}"
@@ -66,7 +69,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, separators=(",", ":"))
+    text = json_text(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -75,16 +78,16 @@ def _short(value: Any) -> str:
 
 def key_range() -> tuple[bytes, bytes]:
     """Inclusive TKey bounds holding every span key."""
-    return keys.tkey_class_range(KEY_CLASS)
+    return tkey_class_range(SPAN_CLASS)
 
 
 def encode_keys(spans: Spans) -> list[bytes]:
     """One TKey per span, vectorised."""
     rows = np.zeros(len(spans), dtype=_KEY_DTYPE)
     rows["head"] = np.frombuffer(_HEADER, dtype=np.uint8)
-    rows["z"] = (spans[:, 0] + _SIGN) & 0xFFFFFFFF
-    rows["y"] = (spans[:, 1] + _SIGN) & 0xFFFFFFFF
-    rows["x0"] = (spans[:, 2] + _SIGN) & 0xFFFFFFFF
+    rows["z"] = to_key_order(spans[:, 0])
+    rows["y"] = to_key_order(spans[:, 1])
+    rows["x0"] = to_key_order(spans[:, 2])
     rows["n"] = spans[:, 3] - spans[:, 2] + 1
     raw = rows.tobytes()
     size = _KEY_DTYPE.itemsize
@@ -97,9 +100,9 @@ def decode_keys(tkeys: list[bytes]) -> Spans:
         return empty_spans()
     rows = np.frombuffer(b"".join(tkeys), dtype=_KEY_DTYPE)
     out = np.empty((len(rows), 4), dtype=np.int64)
-    out[:, 0] = rows["z"].astype(np.int64) - _SIGN
-    out[:, 1] = rows["y"].astype(np.int64) - _SIGN
-    out[:, 2] = rows["x0"].astype(np.int64) - _SIGN
+    out[:, 0] = from_key_order(rows["z"])
+    out[:, 1] = from_key_order(rows["y"])
+    out[:, 2] = from_key_order(rows["x0"])
     out[:, 3] = out[:, 2] + rows["n"].astype(np.int64) - 1
     return out
 
@@ -111,9 +114,9 @@ def load_spans(store: VersionedStore, z_lo: int | None = None, z_hi: int | None 
     """
     lo, hi = key_range()
     if z_lo is not None:
-        lo = _HEADER + keys.index_zyx(INT32_MIN, INT32_MIN, max(z_lo, INT32_MIN)) + bytes(4)
+        lo = _HEADER + index_zyx(INT32_MIN, INT32_MIN, max(z_lo, INT32_MIN)) + bytes(4)
     if z_hi is not None:
-        hi = _HEADER + keys.index_zyx(INT32_MAX, INT32_MAX, min(z_hi, INT32_MAX)) + b"\xff" * 4
+        hi = _HEADER + index_zyx(INT32_MAX, INT32_MAX, min(z_hi, INT32_MAX)) + b"\xff" * 4
     tkeys = [bytes(tk) for tk, _ in store.scan(lo, hi, keys_only=True)]
     for tk in tkeys:
         if len(tk) != _KEY_DTYPE.itemsize:
@@ -161,9 +164,10 @@ class SpanIndex:
         rows = _row_keys(spans[:, 0], spans[:, 1])
         self.rows, group = np.unique(rows, return_inverse=True)
         group = group.astype(np.int64).ravel()
-        self.starts = group * self._ROW_SHIFT + (spans[:, 2] + _SIGN)
+        self.starts = group * self._ROW_SHIFT + to_key_order(spans[:, 2]).astype(np.int64)
         # Groups occupy disjoint, increasing bands, so a global running max stays within a group.
-        self.reach = np.maximum.accumulate(group * self._ROW_SHIFT + (spans[:, 3] + _SIGN)) if len(spans) else group
+        ends = group * self._ROW_SHIFT + to_key_order(spans[:, 3]).astype(np.int64)
+        self.reach = np.maximum.accumulate(ends) if len(spans) else group
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -177,7 +181,7 @@ class SpanIndex:
         g = np.searchsorted(self.rows, wanted)
         g_ok = np.minimum(g, len(self.rows) - 1)
         in_row = (g < len(self.rows)) & (self.rows[g_ok] == wanted)
-        probe = g_ok.astype(np.int64) * self._ROW_SHIFT + (blocks[:, 0] + _SIGN)
+        probe = g_ok.astype(np.int64) * self._ROW_SHIFT + to_key_order(blocks[:, 0]).astype(np.int64)
         i = np.searchsorted(self.starts, probe, side="right") - 1
         found = i >= 0
         reach = self.reach[np.maximum(i, 0)]
@@ -186,8 +190,8 @@ class SpanIndex:
 
 def _row_keys(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """One sortable uint64 per (z, y) pair, in (z, y) order."""
-    zu = (np.asarray(z, dtype=np.int64) + _SIGN).astype(np.uint64)
-    yu = (np.asarray(y, dtype=np.int64) + _SIGN).astype(np.uint64)
+    zu = to_key_order(z).astype(np.uint64)
+    yu = to_key_order(y).astype(np.uint64)
     return (zu << np.uint64(32)) | yu
 
 

@@ -7,14 +7,14 @@ It stores versioned key-value pairs::
     GET                  /api/node/{uuid}/{name}/keyrange/{k1}/{k2}
 
 It touches nothing of the core but the public plugin API: ``hookimpl``, ``Datatype``,
-``InstanceRequest`` and ``json_response``.
+``Endpoint``, ``InstanceRequest`` and ``json_response``.
 """
 
 from __future__ import annotations
 
 from starlette.responses import Response
 
-from dvidpy import Datatype, InstanceRequest, bad_request, hookimpl, json_response
+from dvidpy import ANY_VERB, Datatype, Endpoint, InstanceRequest, bad_request, hookimpl, json_response
 
 KEY_CLASS = 0x30
 
@@ -33,10 +33,6 @@ class TestKV(Datatype):
     version = "0.3"
     url = "example.org/dvidpy-testkv"
     help_text = "testkv: versioned key-value pairs for plugin tests.\n"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.endpoints.update({"key": self.serve_key, "keys": self.serve_keys, "keyrange": self.serve_range})
 
     def create(self, settings, instance) -> None:
         instance.config["created_with"] = sorted(settings)
@@ -57,10 +53,8 @@ class TestKV(Datatype):
             if req.query.get("fail") == "after-write":
                 raise bad_request("failing on purpose after writing")
             return Response(b"")
-        if req.method == "DELETE":
-            req.store.delete(tk)
-            return Response(b"")
-        raise bad_request(f"key endpoint does not support {req.method}")
+        req.store.delete(tk)
+        return Response(b"")
 
     def serve_keys(self, req: InstanceRequest) -> Response:
         lo, hi = bytes((KEY_CLASS, 0x00)), bytes((KEY_CLASS, 0xFF))
@@ -71,6 +65,12 @@ class TestKV(Datatype):
             raise bad_request("keyrange needs two keys")
         pairs = req.store.scan(tkey(req.args[0]), tkey(req.args[1]))
         return json_response({key_of(tk): bytes(v).decode() for tk, v in pairs})
+
+    endpoints = Datatype.endpoints + (
+        Endpoint("key", serve_key, ("GET", "POST", "DELETE"), "key endpoint does not support {method}"),
+        Endpoint("keys", serve_keys, ANY_VERB, mutates=()),
+        Endpoint("keyrange", serve_range, ANY_VERB, mutates=()),
+    )
 
 
 @hookimpl

@@ -3,7 +3,7 @@
 :class:`VolumeType` holds the per-request plumbing around the voxel engine: instance settings,
 the volume at the request's version, ``roi=``/``attenuation=``, block-aligned writes with
 extents bookkeeping, 2-D slice responses, and the info/metadata/extents/resolution endpoints.
-Datatypes subclass it and add their own endpoints.
+Datatypes subclass it and extend its endpoint table.
 """
 
 from __future__ import annotations
@@ -13,17 +13,15 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from starlette.responses import PlainTextResponse, Response
-
-from dvidpy import Datatype, Instance, InstanceRequest, Region, Settings, bad_request
+from dvidpy import ANY_VERB, Datatype, Endpoint, Instance, InstanceRequest, Region, Settings, bad_request, json_text
 from dvidpy.codecs import Kind
-from dvidpy.geometry import INT32_MAX, Geometry, Subvolume, parse_geometry
+from dvidpy.geometry import INT32_MAX, Geometry, Subvolume, parse_geometry, parse_ints
 from dvidpy.imaging import ImageFormat, encode_image
-
-from dvidpy.plugins.imageblk.config import VolumeConfig, configure_new, float32_json
-from dvidpy.plugins.imageblk.formats import VoxelType
-from dvidpy.plugins.imageblk.slices import box_filter, isotropic_source, nearest
-from dvidpy.plugins.imageblk.voxels import BlockCodec, Volume, check_request_size, extents_from_json
+from dvidpy.plugins.blockvolume.config import VolumeConfig, configure_new, float32_json
+from dvidpy.plugins.blockvolume.formats import VoxelType
+from dvidpy.plugins.blockvolume.slices import box_filter, isotropic_source, nearest
+from dvidpy.plugins.blockvolume.voxels import BlockCodec, Volume, check_request_size, extents_from_json
+from starlette.responses import PlainTextResponse, Response
 
 NDDATA_JSON = "application/vnd.dvid-nd-data+json"
 
@@ -40,14 +38,6 @@ class VolumeType(Datatype):
         self.version = voxel.version
         self.url = voxel.url
         self.help_text = help_text
-        self.endpoints.update(
-            {
-                "": self.serve_config,
-                "metadata": self.serve_metadata,
-                "extents": self.serve_extents,
-                "resolution": self.serve_resolution,
-            }
-        )
 
     # -- instance settings -------------------------------------------------------------------------
 
@@ -184,11 +174,9 @@ class VolumeType(Datatype):
                 "Offset": extents.offset[i] if extents else 0,
             })
         body = {"Axes": axes, "Properties": config.extended_json(self.voxel, extents)}
-        return Response(json.dumps(body, separators=(",", ":")) + "\n", media_type=NDDATA_JSON)
+        return Response(json_text(body) + "\n", media_type=NDDATA_JSON)
 
     def serve_extents(self, req: InstanceRequest) -> Response:
-        if req.method != "POST":
-            raise bad_request("extents endpoint only supports POST HTTP verb")
         body = req.json_body("extents")
         if not isinstance(body, dict):
             raise bad_request("extents must be posted as a JSON object with MinPoint and MaxPoint")
@@ -205,8 +193,6 @@ class VolumeType(Datatype):
         return Response(b"")
 
     def serve_resolution(self, req: InstanceRequest) -> Response:
-        if req.method != "POST":
-            raise bad_request("resolution endpoint only supports POST HTTP verb")
         body = req.json_body("resolution")
         if not (isinstance(body, list) and len(body) == 3 and all(isinstance(v, (int, float)) for v in body)):
             raise bad_request(f"resolution must be a JSON array of 3 numbers, not {json.dumps(body)}")
@@ -220,8 +206,6 @@ class VolumeType(Datatype):
 
     def serve_config(self, req: InstanceRequest) -> Response:
         """POST a JSON object of settings to the instance root to change them."""
-        if req.method != "POST":
-            raise bad_request("Incomplete API request")  # DVID's answer when no keyword follows the name
         body = req.json_body("configuration")
         if not isinstance(body, dict):
             raise bad_request("configuration must be posted as a JSON object")
@@ -242,6 +226,14 @@ class VolumeType(Datatype):
             f"Changed '{req.instance.name}' based on received configuration:\n{json.dumps(body)}\n"
         )
 
+    endpoints = Datatype.endpoints + (
+        # DVID's answer when no keyword follows the instance name
+        Endpoint("", serve_config, ("POST",), "Incomplete API request"),
+        Endpoint("metadata", serve_metadata, ANY_VERB),
+        Endpoint("extents", serve_extents, ("POST",), "extents endpoint only supports POST HTTP verb"),
+        Endpoint("resolution", serve_resolution, ("POST",), "resolution endpoint only supports POST HTTP verb"),
+    )
+
 
 def geometry_args(req: InstanceRequest, what: str = "raw") -> tuple[Geometry, str]:
     """``<dims>/<size>/<offset>[/<format>]`` after the keyword, parsed."""
@@ -258,3 +250,18 @@ def check_int32_box(box: Subvolume) -> None:
     sizes are int32 already; their sum is not)."""
     if not box.empty and max(box.end) > INT32_MAX:
         raise bad_request(f"geometry {box.describe()} goes beyond the largest voxel coordinate ({INT32_MAX})")
+
+
+def block_aligned_box(size_text: str, offset_text: str, block_size) -> Subvolume:
+    """A 3-D ``<size>/<offset>`` pair that must lie on block boundaries (block-stream requests)."""
+    size = parse_ints(size_text, what="size")
+    offset = parse_ints(offset_text, what="offset")
+    if len(size) != 3 or len(offset) != 3:
+        raise bad_request("must specify 3D subvolumes")
+    box = Subvolume(offset, size)  # type: ignore[arg-type]
+    check_int32_box(box)
+    if box.empty:
+        raise bad_request(f"Illegal geometry requested: size {box.size} must be positive on every axis")
+    if not box.is_aligned(block_size):
+        raise bad_request(f"cannot use labels via 'block' endpoint in non-block aligned geometry {box.describe()}")
+    return box

@@ -1,6 +1,6 @@
 """The voxel engine: blocks of a volume in the store, read and written as whole numpy arrays.
 
-Shared by imageblk and labelblk. A volume is a grid of fixed-size blocks; each stored block is
+Shared by every block-volume datatype (imageblk's six types, labelblk). A volume is a grid of fixed-size blocks; each stored block is
 one value under DVID's block key (class 23 + ZYX block index) holding the whole block (x fastest,
 then y, then z) serialized in DVID's value format (LZ4 by default). Per-request work is numpy on
 whole blocks; the blocks of a request are read inside one store snapshot and written inside the
@@ -19,28 +19,17 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 import numpy as np
-
-from dvidpy import Region, VersionedStore, bad_request
+from dvidpy import MAX_REQUEST_BYTES, Region, VersionedStore, bad_request
 from dvidpy.codecs import Checksum, Compression, CorruptValue, Kind, deserialize, payload, serialize, value_format
 from dvidpy.geometry import Point3, Subvolume
 from dvidpy.imaging import decode_jpeg, encode_jpeg_gray
-from dvidpy.storage import keys
-
-BLOCK_CLASS = 23
-EXTENTS_TKEY = keys.tkey(24)
-FIRST_BLOCK_TKEY, LAST_BLOCK_TKEY = keys.tkey_class_range(BLOCK_CLASS)
-_BLOCK_PREFIX = keys.tkey(BLOCK_CLASS)
-
-#: DVID refuses voxel requests over 3 GiB.
-MAX_REQUEST_BYTES = 3 << 30
-
-
-def block_tkey(x: int, y: int, z: int) -> bytes:
-    return _BLOCK_PREFIX + keys.index_zyx(x, y, z)
-
-
-def block_coord(tk: bytes) -> Point3:
-    return keys.decode_index_zyx(tk[2:14])
+from dvidpy.plugins.blockvolume.keys import (
+    EXTENTS_TKEY,
+    FIRST_BLOCK_TKEY,
+    LAST_BLOCK_TKEY,
+    block_coord,
+    block_tkey,
+)
 
 
 def check_request_size(box: Subvolume, bytes_per_voxel: int) -> None:
@@ -143,17 +132,17 @@ class Volume:
     def stored(self, blocks: Subvolume) -> Iterator[tuple[Point3, memoryview]]:
         """Stored blocks inside a box of block coordinates, in ZYX order, as zero-copy values.
 
-        Call inside ``store.session.reading()`` if the values must outlive one step.
+        Call inside ``store.snapshot()`` if the values must outlive one step.
         """
         x0, x1 = blocks.start[0], blocks.end[0]
-        with self.store.session.reading():
+        with self.store.snapshot():
             for y, z, _, _ in blocks.rows():
                 for tk, value in self.store.scan(block_tkey(x0, y, z), block_tkey(x1, y, z), buffers=True):
                     yield block_coord(tk), value
 
     def fetch(self, coords: Iterable[Point3]) -> Iterator[tuple[Point3, memoryview | None]]:
         """The stored value (or None) of each listed block."""
-        with self.store.session.reading():
+        with self.store.snapshot():
             for coord in coords:
                 tk = block_tkey(*coord)
                 found = None
@@ -163,13 +152,7 @@ class Volume:
 
     def has_blocks(self) -> bool:
         """True if any version holds a block of this instance (used before changing BlockSize)."""
-        lo, hi = keys.instance_range(self.store.instance_id)
-        with self.store.session.reading() as txn:
-            for key, _ in txn.scan(lo, hi, keys_only=True):
-                tk, _, _ = keys.split_data_key(key)
-                if tk[:1] == bytes((BLOCK_CLASS,)):
-                    return True
-        return False
+        return self.store.ever_written(FIRST_BLOCK_TKEY, LAST_BLOCK_TKEY)
 
     # -- reading voxels ----------------------------------------------------------------------------
 
@@ -182,7 +165,7 @@ class Volume:
         """
         out = np.empty(box.shape_zyx, dtype=self.codec.dtype)
         blocks = box.block_bounds(self.block_size)
-        with self.store.session.reading():
+        with self.store.snapshot():
             found = list(self.stored(blocks))
             inside = _inside(region, [c for c, _ in found])
             if len(found) != blocks.num_voxels or not inside.all():
@@ -220,7 +203,7 @@ class Volume:
                 picks = order[s:e]
                 out[picks] = decode(value).reshape(-1)[offsets[picks]]
 
-        with self.store.session.reading():
+        with self.store.snapshot():
             found = [
                 (s, e, value)
                 for s, e, (_, value) in zip(starts.tolist(), ends.tolist(), self.fetch(coords))

@@ -15,11 +15,11 @@ import numpy as np
 DVID_TYPE_URL = "github.com/janelia-flyem/dvid/datatype/"
 
 
-def _grey(plane: np.ndarray) -> np.ndarray:
+def grey(plane: np.ndarray) -> np.ndarray:
     return plane
 
 
-def _bytes_as_rgba8(plane: np.ndarray) -> np.ndarray:
+def bytes_as_rgba8(plane: np.ndarray) -> np.ndarray:
     """Four stored bytes per voxel shown as 8-bit RGBA (DVID's carrier for 32-bit values)."""
     h, w = plane.shape
     return np.ascontiguousarray(plane).view(np.uint8).reshape(h, w, 4)
@@ -54,35 +54,3 @@ class VoxelType:
         if self.byte_channels and self.dtype.itemsize == 4:
             return np.frombuffer(bytes([background]) * 4, dtype=self.dtype)[0]
         return self.dtype.type(background)
-
-
-def _scalar(name: str, dtype: str, label: str, version: str, to_image, byte_channels: bool = False) -> VoxelType:
-    return VoxelType(
-        typename=name,
-        url=f"{DVID_TYPE_URL}imageblk/{label}.go",
-        version=version,
-        dtype=np.dtype(dtype),
-        values=({"DataType": label, "Label": label},),
-        interpolable=True,
-        to_image=to_image,
-        byte_channels=byte_channels,
-    )
-
-
-UINT8 = _scalar("uint8blk", "u1", "uint8", "0.2", _grey, byte_channels=True)
-UINT16 = _scalar("uint16blk", "<u2", "uint16", "0.1", _grey)
-UINT32 = _scalar("uint32blk", "<u4", "uint32", "0.1", _bytes_as_rgba8)
-UINT64 = _scalar("uint64blk", "<u8", "uint64", "0.1", bytes_as_rgba16)
-FLOAT32 = _scalar("float32blk", "<f4", "float32", "0.1", _bytes_as_rgba8)
-RGBA8 = VoxelType(
-    typename="rgba8blk",
-    url=f"{DVID_TYPE_URL}imageblk/rgba8.go",
-    version="0.2",
-    dtype=np.dtype("<u4"),
-    values=tuple({"DataType": "uint8", "Label": c} for c in ("red", "green", "blue", "alpha")),
-    interpolable=True,
-    to_image=_bytes_as_rgba8,
-    byte_channels=True,
-)
-
-IMAGE_TYPES = (UINT8, UINT16, UINT32, UINT64, FLOAT32, RGBA8)
