@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from dvidpy.benchmarks.suite import Suite
 from dvidpy.benchmarks.report import print_table, targets
+from dvidpy.benchmarks.suite import Suite
 
 
 def main(argv: list[str] | None = None) -> int:

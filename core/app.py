@@ -14,14 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dvidpy.config import Config
 from dvidpy.errors import DVIDError
+from dvidpy.limits import MAX_BODY_BYTES
 from dvidpy.plugin_manager import Plugins, make_plugin_manager
 from dvidpy.routes import index, instances, nodes, repos, server
 from dvidpy.server import Server
 
 log = logging.getLogger("dvidpy.requests")
 
-#: DVID refuses voxel requests over 3 GiB; bodies get a little room for headers and framing.
-MAX_BODY_SIZE = (3 << 30) + (1 << 20)
 
 ROUTES = [*index.ROUTES, *server.ROUTES, *repos.ROUTES, *nodes.ROUTES, *instances.ROUTES]
 
@@ -150,7 +149,7 @@ def create_app(config: Config, plugins: Plugins | None = None) -> Starlette:
         routes=ROUTES,
         exception_handlers={DVIDError: dvid_error, 404: not_found, 405: method_not_allowed, Exception: internal_error},
         lifespan=lifespan,
-        max_body_size=MAX_BODY_SIZE,
+        max_body_size=MAX_BODY_BYTES,
     )
     app.state.server = srv
     app.add_middleware(HTTPBasics, server=srv)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from dvidpy import __version__
 from dvidpy.config import ConfigError, load_config
-from dvidpy.storage.engine import UnknownEngine
 from dvidpy.plugin_manager import Plugins, make_plugin_manager
+from dvidpy.storage.engine import UnknownEngine
 
 
 def build_parser() -> argparse.ArgumentParser:

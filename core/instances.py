@@ -9,7 +9,9 @@ from typing import Any
 from dvidpy.codecs import Checksum, Compression, Kind
 from dvidpy.errors import bad_request
 
-RESERVED_NAMES = frozenset({"log", "branch", "note", "commit", "newversion"})
+#: The words after ``/api/node/{uuid}/`` that name node actions (core/routes/nodes.py routes
+#: exactly these); no data instance may take one as its name, or its root URL would be lost.
+RESERVED_NAMES = frozenset({"note", "log", "commit", "status", "newversion", "branch", "tag"})
 
 
 class Settings(Mapping[str, Any]):

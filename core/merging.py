@@ -40,12 +40,12 @@ def find_conflicts(server: Server, repo: Repo, parents: list[Node], names: list[
             lo, hi = keys.instance_range(repo.instances[name].instance_id)
             current, entries = None, {}
             for key, _ in txn.scan(lo, hi, keys_only=True):
-                prefix = key[: -keys.SUFFIX_LEN]
+                prefix = keys.without_version(key)
                 if prefix != current:
                     if entries:
                         settle(current, entries)
                     current, entries = prefix, {}
-                entries[int.from_bytes(key[-9:-5], "big")] = key[-1] == keys.MARKER_TOMBSTONE
+                entries[keys.version_of(key)] = keys.is_tombstone(key)
             if entries:
                 settle(current, entries)
     return doomed
@@ -58,12 +58,12 @@ def resolve_conflicts(server: Server, repo: Repo, parents: list[Node], names: li
     for i, prefixes in sorted(doomed.items()):
         parent = parents[i]
         child = datastore.new_child(repo, parent, branch=f"conflict-{parent.uuid}", note=CONFLICT_NOTE)
-        suffix = child.version_id.to_bytes(4, "big") + b"\x00\x00\x00\x00"
+        version = child.version_id
         for start in range(0, len(prefixes), BATCH):
             with server.engine.writing() as txn:
                 for prefix in prefixes[start : start + BATCH]:
-                    txn.delete(prefix + suffix + bytes((keys.MARKER_VALUE,)))
-                    txn.put(prefix + suffix + bytes((keys.MARKER_TOMBSTONE,)), b"")
+                    txn.delete(keys.versioned_key(prefix, version))
+                    txn.put(keys.versioned_key(prefix, version, tombstone=True), b"")
         datastore.change(repo, lambda child=child: repo.commit(child, "", []))
         merged[i] = child
     return datastore.merge(repo, merged, note)

@@ -15,7 +15,7 @@ from types import ModuleType
 import pluggy
 
 from dvidpy import hookspecs
-from dvidpy.datatypes import DatatypeRegistry, RegisteredType, Region
+from dvidpy.datatypes import DatatypeRegistry, Region, RegisteredType
 from dvidpy.instances import Instance
 from dvidpy.storage.versioned import VersionedStore
 

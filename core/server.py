@@ -22,7 +22,7 @@ from dvidpy.errors import bad_request
 from dvidpy.instances import RESERVED_NAMES, Instance, Settings, parse_tags
 from dvidpy.load import Latencies, LoadMonitor
 from dvidpy.plugin_manager import Plugins
-from dvidpy.storage.engine import StoreFull, open_engine
+from dvidpy.storage.engine import open_engine, with_room
 from dvidpy.storage.session import Session
 from dvidpy.storage.versioned import VersionConflict, VersionedStore
 from dvidpy.throttle import Throttle
@@ -30,12 +30,6 @@ from dvidpy.timefmt import log_line
 from dvidpy.versions import Node, Repo, new_uuid
 
 log = logging.getLogger("dvidpy")
-
-#: How often one request may grow the store and start again. Each growth doubles the map, so
-#: this bounds the map at 2**40 times its starting size: a request never fails because its
-#: writes outgrew a small starting map (DVID's users never see "map full").
-MAX_STORE_RETRIES = 40
-
 
 class Server:
     def __init__(self, config: Config, plugins: Plugins) -> None:
@@ -224,17 +218,13 @@ class Server:
         If the store fills up, the transaction is dropped, the store grows, and the request is
         run again from the start, so the client never sees a full store.
         """
-        for attempt in range(MAX_STORE_RETRIES):
-            session = Session(self.engine, writable=writable)
-            try:
-                with session:
-                    req = make(session)
-                    return self.datatype(req.instance.typename).handle(req)
-            except StoreFull:
-                if attempt == MAX_STORE_RETRIES - 1:
-                    raise
-                log.info("store full; growing it and retrying the request")
-                self.engine.grow()
-            except VersionConflict as exc:
-                raise bad_request(str(exc)) from exc
-        raise AssertionError("unreachable")
+
+        def attempt() -> Response:
+            with Session(self.engine, writable=writable) as session:
+                req = make(session)
+                return self.datatype(req.instance.typename).handle(req)
+
+        try:
+            return with_room(self.engine, attempt)
+        except VersionConflict as exc:
+            raise bad_request(str(exc)) from exc

@@ -9,10 +9,10 @@ import os
 import signal
 
 import pytest
-
-from dvidpy import __version__
 from conftest import free_port
 from served import ENV, ROOT, Served, cli, http_request
+
+from dvidpy import __version__
 
 VOLUME = "0_1_2/32_32_32/0_0_0"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import cramjam
 import numpy as np
 import pytest
-
 from conftest import block_records, error_message
+
 from dvidpy.codecs import Compression, CorruptValue, Kind, deserialize, serialize
 
 RNG = np.random.default_rng(7)

@@ -9,9 +9,9 @@ import socket
 import textwrap
 
 import pytest
+from served import Served, cli
 
 from dvidpy import __version__
-from served import Served, cli
 
 DVID_CONFIG_SIMPLE = """
 [server]

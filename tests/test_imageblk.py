@@ -20,9 +20,9 @@ from fractions import Fraction
 import lz4.block
 import numpy as np
 import pytest
+from conftest import block_records, error_message
 from PIL import Image
 
-from conftest import block_records, error_message
 from dvidpy.imaging import decode_jpeg
 
 # typename -> (numpy dtype of one voxel, TypeURL file, TypeVersion, Values)

@@ -14,9 +14,8 @@ import struct
 import lz4.block
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import error_message
+from PIL import Image
 
 XDATA = [0x01, 0x07, 0xAF, 0xFF, 0x70]
 YDATA = [0x33, 0xB2, 0x77, 0xD0, 0x4F]

@@ -16,8 +16,8 @@ import re
 import threading
 
 import pytest
-
 from conftest import error_message
+
 from dvidpy.storage import keys
 
 VOLUME = "0_1_2/32_32_32/0_0_0"

@@ -11,8 +11,8 @@ import compressed_segmentation
 import lz4.block
 import numpy as np
 import pytest
-
 from conftest import block_records, error_message
+
 from dvidpy.imaging import decode_png
 
 RNG = np.random.default_rng(11)

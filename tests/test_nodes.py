@@ -13,7 +13,6 @@ import re
 import threading
 
 import pytest
-
 from conftest import error_message
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")

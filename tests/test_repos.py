@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import error_message
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")

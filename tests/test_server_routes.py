@@ -13,8 +13,8 @@ import re
 import types
 
 import pytest
-
 from conftest import error_message, test_plugins
+
 from dvidpy import ANY_VERB, Datatype, Endpoint, hookimpl
 
 BUILTIN_URLS = {

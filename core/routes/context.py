@@ -12,8 +12,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from dvidpy.errors import bad_request
-from dvidpy.server import MAX_STORE_RETRIES, Server
-from dvidpy.storage.engine import StoreFull
+from dvidpy.json_io import parse_json
+from dvidpy.server import Server
+from dvidpy.storage.engine import with_room
 
 T = TypeVar("T")
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -66,10 +67,7 @@ async def json_body(request: Request, *, required: bool = False) -> Any:
         if required:
             raise bad_request("Malformed JSON request in body: unexpected end of JSON input")
         return None
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise bad_request(f"Malformed JSON request in body: {exc}")
+    return parse_json(raw, "Malformed JSON request in body")
 
 
 async def json_object(request: Request, *, required: bool = False) -> dict[str, Any]:
@@ -101,30 +99,6 @@ def log_lines(body: dict[str, Any]) -> list[str]:
     return lines
 
 
-def json_reply(data: Any) -> Response:
-    """Compact JSON, as Go's encoder writes it."""
-    return Response(json.dumps(data, separators=(",", ":")), media_type="application/json")
-
-
-def literal_json(text: str) -> Response:
-    """A hand-formatted JSON reply (DVID's ``{"root": "..."}`` style keeps a space)."""
-    return Response(text, media_type="application/json")
-
-
-def spaced_json(key: str, value: str) -> Response:
-    """DVID's one-key reply with a space after the colon, ``{"child": "..."}``; the value is
-    escaped, so a name holding a quote or a backslash still makes valid JSON."""
-    return literal_json(f'{{"{key}": {json.dumps(value)}}}')
-
-
 async def in_store(request: Request, action: Callable[[], T]) -> T:
     """Run a store-touching action in a worker thread, growing the store if it fills up."""
-    server = server_of(request)
-    for attempt in range(MAX_STORE_RETRIES):
-        try:
-            return await run_in_threadpool(action)
-        except StoreFull:
-            if attempt == MAX_STORE_RETRIES - 1:
-                raise
-            await run_in_threadpool(server.engine.grow)
-    raise AssertionError("unreachable")
+    return await run_in_threadpool(with_room, server_of(request).engine, action)

@@ -19,8 +19,9 @@ from starlette.routing import Route
 
 from dvidpy.datatypes import InstanceRequest
 from dvidpy.errors import bad_request, not_found
-from dvidpy.routes.context import check_writable, in_store, is_admin, may_skip_locks, server_of, spaced_json
-from dvidpy.routes.nodes import NODE_ACTION_NAMES
+from dvidpy.instances import RESERVED_NAMES
+from dvidpy.json_io import dvid_json
+from dvidpy.routes.context import check_writable, in_store, is_admin, may_skip_locks, server_of
 from dvidpy.storage import keys
 from dvidpy.storage.session import Session
 
@@ -29,7 +30,7 @@ class DataName(Convertor):
     """A data instance name in a URL: one path segment that is not a node action's word, so
     ``/api/node/{uuid}/commit`` stays the node's and a wrong verb there is a 405."""
 
-    regex = "(?!(?:" + "|".join(sorted(NODE_ACTION_NAMES)) + ")(?:/|$))[^/]+"
+    regex = "(?!(?:" + "|".join(sorted(RESERVED_NAMES)) + ")(?:/|$))[^/]+"
 
     def convert(self, value: str) -> str:
         return value
@@ -110,7 +111,7 @@ async def blobstore(request: Request, parts: list[str]) -> Response:
 
         await in_store(request, put)
         ref = base64.urlsafe_b64encode(digest).decode()
-        return spaced_json("reference", ref)
+        return dvid_json("reference", ref)
     if request.method in ("GET", "HEAD"):
         if len(parts) != 5:
             raise bad_request("GET /blobstore requires reference")

@@ -6,17 +6,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dvidpy.errors import bad_request, not_found
+from dvidpy.json_io import dvid_json, json_response
 from dvidpy.routes.context import (
     Endpoint,
     in_store,
     json_object,
-    json_reply,
-    literal_json,
     log_lines,
-    route,
     may_skip_locks,
+    route,
     server_of,
-    spaced_json,
     string_field,
 )
 from dvidpy.timefmt import log_line, now
@@ -51,7 +49,7 @@ def _node(request: Request):
 
 async def get_note(request: Request) -> Response:
     _, node = _node(request)
-    return json_reply({"note": node.note})
+    return json_response({"note": node.note})
 
 
 async def set_note(request: Request) -> Response:
@@ -75,7 +73,7 @@ async def set_note(request: Request) -> Response:
 
 async def get_log(request: Request) -> Response:
     _, node = _node(request)
-    return json_reply({"log": list(node.log)})
+    return json_response({"log": list(node.log)})
 
 
 async def append_log(request: Request) -> Response:
@@ -96,7 +94,7 @@ async def append_log(request: Request) -> Response:
 
 async def lock_status(request: Request) -> Response:
     _, node = _node(request)
-    return literal_json('{"Locked":true}' if node.locked else '{"Locked":false}')
+    return json_response({"Locked": node.locked})
 
 
 async def commit(request: Request) -> Response:
@@ -112,7 +110,7 @@ async def commit(request: Request) -> Response:
         return node
 
     node = await in_store(request, change)
-    return spaced_json("committed", node.uuid)
+    return dvid_json("committed", node.uuid)
 
 
 def _assigned_uuid(body: dict) -> str:
@@ -130,7 +128,7 @@ async def _new_child(request: Request, *, branch: str, note: str, uuid: str = ""
         return datastore.new_child(repo, parent, branch=branch, note=note, uuid=uuid, commit_note=commit_note)
 
     child = await in_store(request, create)
-    return spaced_json("child", child.uuid)
+    return dvid_json("child", child.uuid)
 
 
 async def new_version(request: Request) -> Response:
@@ -167,6 +165,3 @@ ROUTES = [
     route("/api/node/{uuid}/branch", POST=new_branch),
     route("/api/node/{uuid}/tag", POST=new_tag),
 ]
-
-#: The words after ``/api/node/{uuid}/`` that name node actions, never data instances.
-NODE_ACTION_NAMES = frozenset(r.path.rsplit("/", 1)[1] for r in ROUTES[1:])

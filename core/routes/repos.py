@@ -9,18 +9,17 @@ from starlette.responses import PlainTextResponse, Response
 
 from dvidpy.errors import DVIDError, bad_request
 from dvidpy.instances import Settings
+from dvidpy.json_io import dvid_json, json_response
 from dvidpy.merging import resolve_conflicts
 from dvidpy.routes.context import (
     in_store,
     is_admin,
     json_body,
     json_object,
-    json_reply,
     log_lines,
-    route,
     may_skip_locks,
+    route,
     server_of,
-    spaced_json,
     string_field,
 )
 from dvidpy.server import Server
@@ -71,13 +70,13 @@ async def new_repo(request: Request) -> Response:
     if root and not HEX32.match(root):
         raise bad_request(f"Bad UUID provided for 'root': {root!r} is not 32 hexadecimal digits")
     repo = await in_store(request, lambda: server.datastore.new_repo(alias, description, passcode, root))
-    return spaced_json("root", repo.root)
+    return dvid_json("root", repo.root)
 
 
 async def repos_info(request: Request) -> Response:
     server = server_of(request)
     repos = sorted(server.datastore.repos.values(), key=lambda r: r.root)
-    return json_reply({repo.root: repo_json(server, repo) for repo in repos})
+    return json_response({repo.root: repo_json(server, repo) for repo in repos})
 
 
 # -- /api/repo/{uuid} -------------------------------------------------------------------------------
@@ -113,7 +112,7 @@ def _check_destructive(request: Request, repo: Repo) -> None:
 async def repo_info(request: Request) -> Response:
     server = server_of(request)
     repo, _ = server.datastore.resolve(request.path_params["uuid"])
-    return json_reply(repo_json(server, repo))
+    return json_response(repo_json(server, repo))
 
 
 async def set_repo_info(request: Request) -> Response:
@@ -153,12 +152,12 @@ async def new_instance(request: Request) -> Response:
         return server.new_instance(repo, node, Settings(body))
 
     instance = await in_store(request, create)
-    return spaced_json("result", f"Added {instance.name} [{instance.typename}] to node {node.uuid}")
+    return dvid_json("result", f"Added {instance.name} [{instance.typename}] to node {node.uuid}")
 
 
 async def repo_log(request: Request) -> Response:
     repo, _ = server_of(request).datastore.resolve(request.path_params["uuid"])
-    return json_reply({"log": list(repo.log)})
+    return json_response({"log": list(repo.log)})
 
 
 async def append_repo_log(request: Request) -> Response:
@@ -214,7 +213,7 @@ async def merge(request: Request) -> Response:
         return server.datastore.merge(repo, parents, note)
 
     child = await in_store(request, create)
-    return spaced_json("child", child.uuid)
+    return dvid_json("child", child.uuid)
 
 
 async def resolve(request: Request) -> Response:
@@ -233,12 +232,12 @@ async def resolve(request: Request) -> Response:
         if not p.locked:
             raise bad_request("can't branch an unlocked node")
     child = await in_store(request, lambda: resolve_conflicts(server, repo, parents, names, note))
-    return spaced_json("child", child.uuid)
+    return dvid_json("child", child.uuid)
 
 
 async def branch_versions(request: Request) -> Response:
     repo, _ = server_of(request).datastore.resolve(request.path_params["uuid"])
-    return json_reply(repo.branch_versions(request.path_params["name"].strip("/")))
+    return json_response(repo.branch_versions(request.path_params["name"].strip("/")))
 
 
 async def delete_instance(request: Request) -> Response:

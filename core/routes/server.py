@@ -12,7 +12,8 @@ from starlette.routing import Route
 
 from dvidpy import __version__
 from dvidpy.errors import bad_request
-from dvidpy.routes.context import is_admin, json_object, json_reply, server_of
+from dvidpy.json_io import json_response
+from dvidpy.routes.context import is_admin, json_object, server_of
 from dvidpy.timefmt import now
 
 DATASTORE_VERSION = "0.11.0"
@@ -85,7 +86,7 @@ def _record_latency(request: Request, started: float) -> None:
 
 async def load(request: Request) -> Response:
     started = time.perf_counter()
-    reply = json_reply(server_of(request).load.rates())
+    reply = json_response(server_of(request).load.rates())
     _record_latency(request, started)
     return reply
 
@@ -100,7 +101,7 @@ async def user_latencies(request: Request) -> Response:
     started = time.perf_counter()
     # As DVID's latency middleware: the request is recorded after it is answered, so a user's
     # first ``?u=`` query sees no entry yet.
-    reply = json_reply(server_of(request).latencies.to_json(request.query_params.get("u")))
+    reply = json_response(server_of(request).latencies.to_json(request.query_params.get("u")))
     _record_latency(request, started)
     return reply
 
@@ -151,7 +152,7 @@ def compiled_types(request: Request) -> dict[str, str]:
 
 
 async def info(request: Request) -> Response:
-    return json_reply(server_info(request))
+    return json_response(server_info(request))
 
 
 async def note(request: Request) -> Response:
@@ -159,11 +160,11 @@ async def note(request: Request) -> Response:
 
 
 async def types(request: Request) -> Response:
-    return json_reply(types_in_use(request))
+    return json_response(types_in_use(request))
 
 
 async def all_types(request: Request) -> Response:
-    return json_reply(compiled_types(request))
+    return json_response(compiled_types(request))
 
 
 async def config(request: Request) -> Response:

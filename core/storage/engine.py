@@ -10,10 +10,19 @@ classes and registers itself in :data:`ENGINES`.
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+#: How often one piece of work may grow the store and start again. Each growth doubles LMDB's
+#: map, so this bounds the map at 2**40 times its starting size: a request never fails because
+#: its writes outgrew a small starting map (DVID's users never see "map full").
+MAX_STORE_RETRIES = 40
 
 Value = bytes | memoryview
 
@@ -118,6 +127,20 @@ class Engine(ABC):
             txn.abort()
             raise
         txn.commit()
+
+
+def with_room(engine: Engine, attempt: Callable[[], T]) -> T:
+    """Run ``attempt`` (which opens and ends its own transactions); if the store fills up, grow
+    it and run ``attempt`` again from the start."""
+    for tries in range(MAX_STORE_RETRIES):
+        try:
+            return attempt()
+        except StoreFull:
+            if tries == MAX_STORE_RETRIES - 1:
+                raise
+            logging.getLogger("dvidpy").info("store full; growing it and starting again")
+            engine.grow()
+    raise AssertionError("unreachable")
 
 
 #: Engine name -> opener taking (folder, options).

@@ -63,10 +63,31 @@ def data_key(instance_id: int, tk: bytes, version: int, tombstone: bool = False)
     )
 
 
-def tkey_bounds(instance_id: int, tk: bytes) -> tuple[bytes, bytes]:
-    """Half-open raw-key range holding every version (and tombstone) of one TKey."""
-    prefix = instance_prefix(instance_id) + tk
-    return prefix + b"\x00" * SUFFIX_LEN, prefix + b"\xff" * SUFFIX_LEN + b"\x00"
+def tkey_range(instance_id: int, begin: bytes, end: bytes) -> tuple[bytes, bytes]:
+    """Half-open raw-key range holding every version (and tombstone) of the TKeys in
+    ``[begin, end]`` (both inclusive)."""
+    prefix = instance_prefix(instance_id)
+    return prefix + begin + b"\x00" * SUFFIX_LEN, prefix + end + b"\xff" * SUFFIX_LEN + b"\x00"
+
+
+def version_of(key: bytes) -> int:
+    """The version id of a data key."""
+    return int.from_bytes(key[-SUFFIX_LEN:-5], "big")
+
+
+def is_tombstone(key: bytes) -> bool:
+    return key[-1] == MARKER_TOMBSTONE
+
+
+def without_version(key: bytes) -> bytes:
+    """A data key without its version suffix: instance and TKey, shared by every version."""
+    return key[:-SUFFIX_LEN]
+
+
+def versioned_key(prefix: bytes, version: int, tombstone: bool = False) -> bytes:
+    """``prefix`` (a key :func:`without_version`) at ``version``, as a value or a tombstone."""
+    marker = MARKER_TOMBSTONE if tombstone else MARKER_VALUE
+    return prefix + _U32.pack(version) + _CLIENT + bytes((marker,))
 
 
 def split_data_key(key: bytes) -> tuple[bytes, int, bool]:

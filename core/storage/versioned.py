@@ -26,6 +26,7 @@ from functools import cached_property
 
 from dvidpy.storage import keys
 from dvidpy.storage.engine import Value
+from dvidpy.storage.keys import version_of
 from dvidpy.storage.session import Session
 
 
@@ -162,8 +163,7 @@ class VersionedStore:
     def ever_written(self, begin: bytes, end: bytes) -> bool:
         """True if any version of the instance, visible here or not, holds a TKey in
         ``[begin, end]`` (a value or a tombstone)."""
-        start = self._prefix + begin + b"\x00" * keys.SUFFIX_LEN
-        stop = self._prefix + end + b"\xff" * keys.SUFFIX_LEN + b"\x00"
+        start, stop = keys.tkey_range(self.instance_id, begin, end)
         with self.session.reading() as txn:
             return any(True for _ in txn.scan(start, stop, keys_only=True))
 
@@ -172,8 +172,7 @@ class VersionedStore:
         return keys.data_key(self.instance_id, tk, self.version)
 
     def _visible(self, begin: bytes, end: bytes, *, keys_only: bool, with_values: bool = False):
-        start = self._prefix + begin + b"\x00" * keys.SUFFIX_LEN
-        stop = self._prefix + end + b"\xff" * keys.SUFFIX_LEN + b"\x00"
+        start, stop = keys.tkey_range(self.instance_id, begin, end)
         ancestry = self.ancestry
         if ancestry.depths is not None:
             yield from self._visible_linear(start, stop, keys_only, with_values)
@@ -188,7 +187,7 @@ class VersionedStore:
                     if entries:
                         yield from self._pick(group_tk, entries, values, ancestry, with_values)
                     group_tk, entries, values = tk, {}, {}
-                version = int.from_bytes(key[-9:-5], "big")
+                version = version_of(key)
                 entries[version] = key[-1] == keys.MARKER_TOMBSTONE
                 values[version] = value
             if entries:
@@ -212,7 +211,7 @@ class VersionedStore:
                     if not best_dead:
                         yield (group_tk, best_version, best_value) if with_values else (group_tk, best_version)
                     group_tk, best_depth, best_dead = tk, -1, True
-                version = int.from_bytes(key[-9:-5], "big")
+                version = version_of(key)
                 depth = depths.get(version, -1)
                 if depth >= 0 and (best_depth < 0 or depth < best_depth):
                     best_depth, best_version, best_value = depth, version, value

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
+
 from dvidpy import Instance, Settings, bad_request
 from dvidpy.codecs import Kind
 from dvidpy.geometry import DEFAULT_BLOCK_SIZE, Point3, Subvolume, block_of, parse_floats, parse_point

@@ -13,6 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from starlette.responses import PlainTextResponse, Response
+
 from dvidpy import ANY_VERB, Datatype, Endpoint, Instance, InstanceRequest, Region, Settings, bad_request, json_text
 from dvidpy.codecs import Kind
 from dvidpy.geometry import INT32_MAX, Geometry, Subvolume, parse_geometry, parse_ints
@@ -21,7 +23,6 @@ from dvidpy.plugins.blockvolume.config import VolumeConfig, configure_new, float
 from dvidpy.plugins.blockvolume.formats import VoxelType
 from dvidpy.plugins.blockvolume.slices import box_filter, isotropic_source, nearest
 from dvidpy.plugins.blockvolume.voxels import BlockCodec, Volume, check_request_size, extents_from_json
-from starlette.responses import PlainTextResponse, Response
 
 NDDATA_JSON = "application/vnd.dvid-nd-data+json"
 

@@ -8,6 +8,7 @@ are square in physical units.
 from __future__ import annotations
 
 import numpy as np
+
 from dvidpy.geometry import Geometry, Subvolume
 
 

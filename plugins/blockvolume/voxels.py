@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 import numpy as np
+
 from dvidpy import MAX_REQUEST_BYTES, Region, VersionedStore, bad_request
 from dvidpy.codecs import Checksum, Compression, CorruptValue, Kind, deserialize, payload, serialize, value_format
 from dvidpy.geometry import Point3, Subvolume

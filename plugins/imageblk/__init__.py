@@ -1,9 +1,8 @@
 """The imageblk plugin: uint8blk, uint16blk, uint32blk, uint64blk, float32blk and rgba8blk."""
 
 from dvidpy import hookimpl
-
-from dvidpy.plugins.imageblk.elements import IMAGE_TYPES
 from dvidpy.plugins.imageblk.datatype import ImageType
+from dvidpy.plugins.imageblk.elements import IMAGE_TYPES
 
 
 @hookimpl

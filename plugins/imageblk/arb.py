@@ -12,10 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dvidpy import bad_request
+from dvidpy import MAX_REQUEST_BYTES, bad_request
 from dvidpy.geometry import parse_floats
-
-from dvidpy import MAX_REQUEST_BYTES
 from dvidpy.plugins.blockvolume.voxels import Volume
 
 

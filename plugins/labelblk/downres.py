@@ -14,7 +14,6 @@ from collections import defaultdict
 import numpy as np
 
 from dvidpy.geometry import Point3, block_box
-
 from dvidpy.plugins.blockvolume.voxels import Volume
 
 

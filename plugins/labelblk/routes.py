@@ -19,7 +19,6 @@ from dvidpy.plugins.labelblk import transfer
 from dvidpy.plugins.labelblk.downres import downsample_blocks, written_box
 from dvidpy.plugins.labelblk.pseudocolor import colorize
 
-
 # -- raw and isotropic -------------------------------------------------------------------------
 
 def raw(dt: VolumeType, req: InstanceRequest) -> Response:
