@@ -30,6 +30,11 @@ GET    info
     MinZ and MaxZ are the smallest and largest block z of the ROI at this version
     (2147483647 and -2147483648 when it is empty).
 
+GET    tags
+POST   tags[?replace=true]
+    The instance's tags as {"Tags": {...}}; POST a JSON object of strings to add tags (or,
+    with replace=true, to replace them).
+
 GET    roi
     The spans at this version, as JSON, sorted by z, then y, then x0, then length:
         [[100,101,200,210],[100,102,200,210]]
