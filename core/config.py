@@ -12,7 +12,7 @@ key and the known ones. dvidpy's own form::
 
     [store]
     engine = "lmdb"
-    sync = true
+    sync = true                 # the engine's own options, as it declares them
 
 DVID's own files are read too (keys match case-insensitively): ``httpAddress``, ``rwMode``,
 ``corsDomains``, ``note``, ``instance_id_start``, ``min_mutation_id_start``, ``[logging]``, and
@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from dvidpy.storage.engine import UnknownEngine, engine_spec
 
 ADMIN_TOKEN_ENV = "DVID_ADMIN_TOKEN"
 
@@ -105,8 +107,8 @@ def as_strings(key: str, value: Any) -> tuple[str, ...]:
 
 
 def to_field(name: str, read: Callable[[str, Any], Any], *, lo: int | None = None, hi: int | None = None,
-             option: bool = False, label: str | None = None) -> Reader:
-    """A reader that sets one :class:`Config` field (or one store option) from one key."""
+             label: str | None = None) -> Reader:
+    """A reader that sets one :class:`Config` field from one key."""
 
     def reader(key: str, value: Any, base: Path) -> dict[str, Any]:
         parsed = read(label or key, value)
@@ -115,7 +117,7 @@ def to_field(name: str, read: Callable[[str, Any], Any], *, lo: int | None = Non
                               else f"{label or key} must be between {lo} and {hi}, not {parsed}")
         if hi is not None and parsed > hi:
             raise ConfigError(f"{label or key} must be between {lo} and {hi}, not {parsed}")
-        return {("option:" if option else "") + name: parsed}
+        return {name: parsed}
 
     return reader
 
@@ -183,10 +185,6 @@ SETTINGS: tuple[Setting, ...] = (
             "mutation ids start at least from this (1000000000)"),
     Setting("store", "engine", to_field("engine", as_str), 'the storage engine ("lmdb")'),
     Setting("store", "path", to_path("store_path"), "DVID's store path: the data folder, unless data is set"),
-    Setting("store", "map_size", to_field("map_size", as_int, lo=1, option=True),
-            "LMDB's starting map size in bytes; it grows by itself"),
-    Setting("store", "sync", to_field("sync", as_bool, option=True),
-            "LMDB flushes every commit to disk (true); false trades durability for ingest speed"),
     Setting("logging", "logfile", to_path("log_file"), "write the log to this file as well as to stderr"),
     Setting("logging", "max_log_size", to_field("log_max_mb", as_int, lo=1),
             "start a new log file past this many MB (500)"),
@@ -252,24 +250,49 @@ def _apply_toml(config: Config, path: Path) -> Config:
     store_problems: list[str] = []
     store = _dvid_store(tables.get("store", {}), tables.pop("backend", {}), store_problems)
     changes: dict[str, Any] = {}
-    options: dict[str, Any] = {}
+    engine_options: dict[str, Any] = {}
     for table_name, table in (("server", tables.get("server", {})), ("store", store),
                               ("logging", tables.get("logging", {}))):
         for key, value in table.items():
             setting = _BY_NAME.get((table_name, key.lower()))
-            if setting is None:
+            if setting is not None:
+                changes.update(setting.read(key, value, path.parent))
+            elif table_name == "store":
+                engine_options[key] = value
+            else:
                 unknown.append(_unknown(key, f"key in [{table_name}]",
                                         [s.name for s in SETTINGS if s.table == table_name]))
-                continue
-            for name, parsed in setting.read(key, value, path.parent).items():
-                if name.startswith("option:"):
-                    options[name[len("option:"):]] = parsed
-                else:
-                    changes[name] = parsed
+    options = _engine_options(changes.get("engine", config.engine), engine_options, unknown)
     unknown += store_problems
     if unknown:
         raise ConfigError(f"{path}: " + "; ".join(unknown))
     return _settle(config, changes, options, path, text)
+
+
+_READERS = {int: as_int, bool: as_bool, str: as_str}
+
+
+def _engine_options(engine: str, given: dict[str, Any], unknown: list[str]) -> dict[str, Any]:
+    """The ``[store]`` keys that are the engine's own options, checked against what it declares."""
+    try:
+        spec = engine_spec(engine)
+    except UnknownEngine as exc:
+        unknown.append(str(exc))
+        return {}
+    known = [s.name for s in SETTINGS if s.table == "store"] + list(spec.options)
+    by_lower = {name.lower(): name for name in spec.options}
+    options = {}
+    for key, value in given.items():
+        name = by_lower.get(key.lower())
+        if name is None:
+            unknown.append(_unknown(key, "key in [store]", known))
+            continue
+        option = spec.options[name]
+        parsed = _READERS[option.type](name, value)
+        if option.type is int and parsed < 1:
+            raise ConfigError(f"{name} must be at least 1")
+        options[name] = parsed
+    return options
 
 
 def _settle(config: Config, changes: dict[str, Any], options: dict[str, Any], path: Path, text: str) -> Config:

@@ -17,6 +17,7 @@ from dataclasses import replace
 from dvidpy import __version__
 from dvidpy.config import Config
 from dvidpy.folder_lock import FolderBusy, FolderLock
+from dvidpy.storage.engine import engine_spec
 
 log = logging.getLogger("dvidpy")
 
@@ -50,7 +51,8 @@ def serve(config: Config) -> int:
     from dvidpy.app import create_app
 
     try:
-        lock = FolderLock.take(config.data, address=f"{config.host}:{config.port}")
+        local = engine_spec(config.engine).local
+        lock = FolderLock.take(config.data, address=f"{config.host}:{config.port}") if local else None
     except FolderBusy as exc:
         print(f"dvidpy: {exc}", file=sys.stderr)
         return 1
@@ -73,4 +75,5 @@ def serve(config: Config) -> int:
         print("dvidpy stopped; store closed", flush=True)
         return 0
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()

@@ -127,6 +127,7 @@ def test_admin_token_from_the_environment(tmp_path, monkeypatch):
     ('[server]\ninstance_id_start = 1.5\n', "instance_id_start must be an integer, not 1.5"),
     ('[store]\nmap_size = "big"\n', "map_size must be an integer, not 'big'"),
     ('[store]\nsync = "yes"\n', "sync must be true or false, not 'yes'"),
+    ('[store]\nengine = "lmdb"\nmap_size = 0\n', "map_size must be at least 1"),
     ('server = 5\n', "[server] must be a table"),
 ])
 def test_bad_config_files(tmp_path, text, message):

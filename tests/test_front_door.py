@@ -130,9 +130,9 @@ def test_dvid_config_simple_is_refused_by_name(tmp_path):
         f"dvidpy: {config}: rpcAddress is a DVID setting that dvidpy does not support (dvidpy has no RPC server); "
         "remove it; webClient is a DVID setting that dvidpy does not support (dvidpy has no web console; / serves "
         "an index page); remove it; webDefaultFile is a DVID setting that dvidpy does not support (dvidpy has no "
-        "web console; / serves an index page); remove it; log is a DVID setting that dvidpy does not support "
-        "(dvidpy keeps no mutation log); remove it; [store.mutationlog]: dvidpy uses one store, "
-        "[store.instancedata]\n")
+        "web console; / serves an index page); remove it; unknown storage engine 'badger' (known: lmdb); "
+        "log is a DVID setting that dvidpy does not support (dvidpy keeps no mutation log); remove it; "
+        "[store.mutationlog]: dvidpy uses one store, [store.instancedata]\n")
     assert not (tmp_path / "dvidpy-data").exists()
 
 
@@ -140,13 +140,14 @@ def test_an_unknown_engine_is_refused(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text('[store.main]\nengine = "badger"\npath = "db"\n')
     out = cli("serve", str(config), cwd=tmp_path, timeout=30)
-    assert (out.returncode, out.stderr) == (2, "dvidpy: unknown storage engine 'badger' (known: lmdb)\n")
+    assert (out.returncode, out.stderr) == (2, f"dvidpy: {config}: unknown storage engine 'badger' (known: lmdb)\n")
 
 
 @pytest.mark.parametrize("text, message", [
     ("[server]\nprot = 8001\n", "unknown key in [server] 'prot' (did you mean 'port'?); known: data, host, port"),
     ("[sever]\nport = 8001\n", "unknown table 'sever' (did you mean 'server'?); known: server, store, logging, backend"),
-    ("[store]\nmapsize = 1\n", "unknown key in [store] 'mapsize' (did you mean 'map_size'?); known: engine, path"),
+    ("[store]\nmapsize = 1\n",
+     "unknown key in [store] 'mapsize' (did you mean 'map_size'?); known: engine, path, map_size, sync"),
 ])
 def test_config_mistakes_stop_start_up(tmp_path, text, message):
     config = tmp_path / "c.toml"

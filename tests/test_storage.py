@@ -1,23 +1,17 @@
-"""The ordered key-value engine (core/storage/engine.py + lmdb.py) and request sessions, on a real
-LMDB store in a temporary folder: point operations, forward and reverse range scans, range
-deletion, transaction atomicity and isolation, growth of the LMDB map, and reopening."""
+"""The ordered key-value engine interface (core/storage/engine.py) and request sessions: the
+conformance suite that every registered engine runs (the ``engine`` fixture opens each one for
+real), then LMDB's own behaviour (growth of the map, reopening)."""
 
 from __future__ import annotations
 
 import pytest
+from conftest import TEST_ENGINES
 
 from dvidpy.storage import keys
 from dvidpy.storage.engine import ENGINES, StoreFull, open_engine
 from dvidpy.storage.session import ReadOnlySession, Session
 
 SMALL_MAP = 64 << 10  # 64 KiB: LMDB's minimum useful size, far below what the tests write
-
-
-@pytest.fixture
-def engine(tmp_path):
-    eng = open_engine("lmdb", tmp_path / "store")
-    yield eng
-    eng.close()
 
 
 def put_all(engine, items) -> None:
@@ -307,11 +301,25 @@ def test_reopen_keeps_everything_and_reports_created(tmp_path):
         eng.close()
 
 
-def test_sync_and_describe(engine, tmp_path):
-    put_all(engine, [(b"k", b"v")])
-    engine.sync()
-    assert engine.describe() == f"lmdb @ {tmp_path / 'store'}"
-    assert engine.name == "lmdb"
+def test_lmdb_sync_and_describe(tmp_path):
+    engine = open_engine("lmdb", tmp_path / "store")
+    try:
+        put_all(engine, [(b"k", b"v")])
+        engine.sync()
+        assert engine.describe() == f"lmdb @ {tmp_path / 'store'}"
+        assert engine.name == "lmdb"
+    finally:
+        engine.close()
+
+
+def test_engine_options_are_declared_and_checked(tmp_path):
+    assert set(ENGINES["lmdb"].options) == {"map_size", "sync"}
+    with pytest.raises(ValueError, match="storage engine 'lmdb' has no option 'mapsize' .its options: map_size, sync"):
+        open_engine("lmdb", tmp_path / "x", {"mapsize": 1})
+
+
+def test_every_registered_engine_runs_the_conformance_suite():
+    assert sorted(ENGINES) == sorted(TEST_ENGINES)
 
 
 def test_unknown_engine_name(tmp_path):
@@ -369,3 +377,28 @@ def test_session_cannot_start_writing_inside_a_snapshot(engine):
             with pytest.raises(RuntimeError, match="cannot begin writing inside a read snapshot"):
                 session.writer()
     assert scan(engine, b"", b"\xff") == []
+
+
+# -- key layout ------------------------------------------------------------------------------------------
+
+
+def test_block_index_refuses_coordinates_outside_int32():
+    import struct
+
+    assert keys.decode_index_zyx(keys.index_zyx(-(2**31), 2**31 - 1, 0)) == (-(2**31), 2**31 - 1, 0)
+    for bad in ((2**31, 0, 0), (0, -(2**31) - 1, 0), (0, 0, 2**32)):
+        with pytest.raises(struct.error):
+            keys.index_zyx(*bad)
+
+
+def test_key_order_coordinates_round_trip_and_sort():
+    import numpy as np
+
+    values = np.array([-(2**31), -1, 0, 1, 2**31 - 1])
+    ordered = keys.to_key_order(values)
+    assert list(ordered) == sorted(ordered)
+    assert list(keys.from_key_order(ordered)) == list(values)
+    assert keys.version_of(keys.data_key(7, b"\x17\x01k", 12345)) == 12345
+    assert keys.is_tombstone(keys.data_key(7, b"\x17\x01k", 3, tombstone=True))
+    prefix = keys.without_version(keys.data_key(7, b"\x17\x01k", 3))
+    assert keys.versioned_key(prefix, 3) == keys.data_key(7, b"\x17\x01k", 3)

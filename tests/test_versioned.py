@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 
 from dvidpy.storage import keys
-from dvidpy.storage.engine import open_engine
 from dvidpy.storage.session import Session
 from dvidpy.storage.versioned import Ancestry, VersionConflict, VersionedStore
 
@@ -27,13 +26,6 @@ PARENTS: dict[int, tuple[int, ...]] = {
     10: (4, 5), 11: (4, 6), 12: (11, 7), 13: (7, 11),
     30: (1,), 31: (1,), 32: (30, 31), 42: (1,), 43: (7, 42, 31), 50: (10,),
 }
-
-
-@pytest.fixture
-def engine(tmp_path):
-    eng = open_engine("lmdb", tmp_path / "store")
-    yield eng
-    eng.close()
 
 
 def tk(name: str) -> bytes:

@@ -4,18 +4,20 @@ Keys and values are bytes, ordered lexicographically. Ranges at this level are h
 ``[start, stop)``, as Python slices are. A write transaction is all-or-nothing: the core opens
 at most one per HTTP request, so a request that fails writes nothing.
 
-An engine is one module (``storage/lmdb.py`` today); another backend implements these few
-classes and registers itself in :data:`ENGINES`.
+An engine is one module (``storage/lmdb.py``); another backend implements these few classes and
+registers itself with :func:`register_engine`, declaring the ``[store]`` options it takes.
+This module names no engine.
 """
 
 from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -143,14 +145,57 @@ def with_room(engine: Engine, attempt: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-#: Engine name -> opener taking (folder, options).
-ENGINES: dict[str, Callable[[Path, dict], Engine]] = {}
+@dataclass(frozen=True)
+class EngineOption:
+    """One ``[store]`` setting an engine takes: its type, default and a line of help."""
+
+    type: type
+    default: Any
+    help: str
 
 
-def open_engine(name: str, path: Path, options: dict | None = None) -> Engine:
-    """Open (creating if needed) the store ``name`` in folder ``path``."""
+@dataclass(frozen=True)
+class EngineSpec:
+    """A registered engine: its name, how to open it, and the typed options it takes.
+
+    ``open(folder, options)`` gets the data folder and the options already checked against
+    ``options``; ``local`` engines keep their files in the data folder (so one server at a
+    time may use it), others live elsewhere (a database server).
+    """
+
+    name: str
+    open: Callable[[Path, dict[str, Any]], Engine]
+    options: Mapping[str, EngineOption] = field(default_factory=dict)
+    local: bool = True
+
+
+#: Engine name -> its spec; each engine module registers itself with :func:`register_engine`.
+ENGINES: dict[str, EngineSpec] = {}
+
+
+def register_engine(spec: EngineSpec) -> None:
+    if spec.name in ENGINES:
+        raise ValueError(f"storage engine {spec.name!r} is registered twice")
+    ENGINES[spec.name] = spec
+
+
+def engine_spec(name: str) -> EngineSpec:
     try:
-        opener = ENGINES[name]
+        return ENGINES[name]
     except KeyError:
         raise UnknownEngine(f"unknown storage engine {name!r} (known: {', '.join(sorted(ENGINES))})") from None
-    return opener(path, options or {})
+
+
+def open_engine(name: str, path: Path, options: Mapping[str, Any] | None = None) -> Engine:
+    """Open (creating if needed) the store ``name`` with data folder ``path``.
+
+    Options the engine does not declare are refused; missing ones take their defaults.
+    """
+    spec = engine_spec(name)
+    given = dict(options or {})
+    unknown = sorted(set(given) - set(spec.options))
+    if unknown:
+        raise UnknownEngine(f"storage engine {name!r} has no option {unknown[0]!r} "
+                            f"(its options: {', '.join(spec.options) or 'none'})")
+    checked = {key: given.get(key, option.default) for key, option in spec.options.items()}
+    return spec.open(path, checked)

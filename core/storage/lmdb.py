@@ -14,7 +14,7 @@ from pathlib import Path
 
 import lmdb
 
-from dvidpy.storage.engine import ENGINES, Engine, ReadTxn, StoreFull, Value, WriteTxn
+from dvidpy.storage.engine import Engine, EngineOption, EngineSpec, ReadTxn, StoreFull, Value, WriteTxn, register_engine
 
 DEFAULT_MAP_SIZE = 64 << 30
 
@@ -199,13 +199,11 @@ class LMDBEngine(Engine):
         self._gate.exclusive(shut)
 
 
-def _open(path: Path, options: dict) -> Engine:
-    kwargs = {}
-    if "map_size" in options:
-        kwargs["map_size"] = int(options["map_size"])
-    if "sync" in options:
-        kwargs["sync"] = bool(options["sync"])
-    return LMDBEngine(path, **kwargs)
-
-
-ENGINES["lmdb"] = _open
+register_engine(EngineSpec(
+    name="lmdb",
+    open=lambda path, options: LMDBEngine(path, **options),
+    options={
+        "map_size": EngineOption(int, DEFAULT_MAP_SIZE, "starting map size in bytes; it grows by itself"),
+        "sync": EngineOption(bool, True, "flush every commit to disk; false trades durability for ingest speed"),
+    },
+))

@@ -11,9 +11,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import error_message
+from PIL import Image
 
 from .volumes import decode_2d, put, rand, xor_volume
 

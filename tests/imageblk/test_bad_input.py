@@ -8,7 +8,6 @@ creation settings create no instance.
 from __future__ import annotations
 
 import pytest
-
 from conftest import block_records, error_message
 
 from .volumes import MULTI_BYTE_TYPES, dtype_of, get, info, make_roi, raw_url

@@ -12,9 +12,8 @@ import struct
 import lz4.block
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import block_records, error_message
+from PIL import Image
 
 from .volumes import ALL_TYPES, block_bytes, get, info, put, rand
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import error_message
 
 from .volumes import ALL_TYPES, block_bytes, dtype_of, fill_value, get, info, put, rand, xor_volume

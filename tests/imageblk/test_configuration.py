@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import error_message
 
 from .volumes import ALL_TYPES, TYPES, dtype_of, get, info, put, xor_volume

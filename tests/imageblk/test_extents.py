@@ -6,7 +6,6 @@ version part, and each endpoint's bad requests.
 from __future__ import annotations
 
 import pytest
-
 from conftest import error_message
 
 from .volumes import info, put, xor_volume

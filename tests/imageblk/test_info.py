@@ -7,7 +7,6 @@ Checksum strings, and that info answers only GET.
 from __future__ import annotations
 
 import pytest
-
 from conftest import error_message
 
 from .volumes import ALL_TYPES, TYPES, info, put, rand

@@ -10,9 +10,8 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import block_records, error_message
+from PIL import Image
 
 from .volumes import MULTI_BYTE_TYPES, SPANS, get, info, inside_mask, make_roi, put, rand, raw_url, xor_volume
 

@@ -15,7 +15,6 @@ import zlib
 import numpy as np
 from PIL import Image
 
-
 # typename -> (numpy dtype of one voxel, TypeURL file, TypeVersion, Values)
 TYPES = {
     "uint8blk": (np.dtype("u1"), "uint8.go", "0.2", [{"DataType": "uint8", "Label": "uint8"}]),
