@@ -1,13 +1,20 @@
-"""The server's repos: UUID resolution, ID allocation and persistence in the store.
+"""The server's repos, kept in the store and read through a cached :class:`~dvidpy.catalog.Catalog`.
 
-Every repo is one msgpack record under a metadata key, re-written whole after each change
-inside one write transaction together with the ID counters. If the transaction fails, the
-repo's in-memory state is rolled back to its last saved record, so memory and store agree.
+The store is the truth. Every repo is one msgpack record under a metadata key; a metadata change
+is a read-modify-write inside one write transaction: it reads the catalog *in that transaction*,
+edits private copies of the repos it touches (an :class:`Edit`), writes them back with the ID
+counters and a new metadata generation, and only after the commit becomes this process's cached
+catalog. A refused change raises, the transaction is dropped, and neither memory nor the store
+has changed. Other processes (worker processes, other servers) see the new generation on their
+next read and reload.
+
+Because LMDB (like any store with one writer at a time) serializes write transactions, two
+changes from anywhere never interleave, and a data request that re-checks its node and instance
+inside its own write transaction sees every change committed before it.
 """
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import struct
 import threading
@@ -16,25 +23,126 @@ from typing import TypeVar
 
 import msgpack
 
+from dvidpy.catalog import (
+    CLASS_PENDING_DELETE,
+    COUNTERS_KEY,
+    FORMAT_KEY,
+    GENERATION_KEY,
+    SETTINGS_KEY,
+    Catalog,
+    generation_of,
+    mutation_id_key,
+    pack_u64,
+    pending_delete_key,
+    read_u64,
+    repo_key,
+)
 from dvidpy.errors import bad_request
-from dvidpy.instances import Instance
 from dvidpy.storage import keys
-from dvidpy.storage.engine import Engine, WriteTxn
+from dvidpy.storage.engine import Engine, ReadTxn, WriteTxn
+from dvidpy.storage.session import Session
 from dvidpy.storage.versioned import Ancestry
-from dvidpy.timefmt import log_line
 from dvidpy.versions import Node, Repo, new_uuid
 
 T = TypeVar("T")
 
-# Metadata key classes (DVID's numbering where it has one).
-_CLASS_COUNTERS = 3
-_CLASS_REPO = 4
-_CLASS_FORMAT = 5
-_CLASS_PENDING_DELETE = 8
-_FORMAT_VERSION = 1
-
 MUTATION_ID_START = 1_000_000_000
-MUTATION_ID_STRIDE = 100
+_FORMAT_VERSION = 2
+_COUNTERS = struct.Struct(">III")
+
+
+class Edit:
+    """One metadata change in progress: private copies of the repos it touches, in one write
+    transaction. Nothing it does is visible to anyone until the transaction commits."""
+
+    def __init__(self, datastore: Datastore, catalog: Catalog, txn: WriteTxn) -> None:
+        self.datastore = datastore
+        self.catalog = catalog
+        self.txn = txn
+        self._copies: dict[int, Repo] = {}
+        self._dropped: set[int] = set()
+        self._counters: list[int] | None = None
+        self.settings = dict(catalog.settings)
+
+    # -- repos and nodes, as private copies -----------------------------------------------------------
+
+    def repo(self, repo_id: int) -> Repo:
+        copy = self._copies.get(repo_id)
+        if copy is None:
+            if repo_id in self._dropped or repo_id not in self.catalog.repos:
+                raise bad_request(f"repo {repo_id} no longer exists")
+            copy = Repo.from_record(self.catalog.repos[repo_id].to_record())
+            self._copies[repo_id] = copy
+        return copy
+
+    def resolve(self, spec: str) -> tuple[Repo, Node]:
+        """A UUID specifier resolved in this transaction, as a private copy."""
+        repo, node = self.catalog.resolve(spec)
+        copy = self.repo(repo.repo_id)
+        return copy, copy.nodes[node.version_id]
+
+    def node(self, uuid: str) -> tuple[Repo, Node]:
+        """An exact UUID, as a private copy; a 400 if it is gone."""
+        try:
+            repo, node = self.catalog.node(uuid)
+        except KeyError:
+            raise bad_request(f"could not find UUID with partial match to {uuid}") from None
+        copy = self.repo(repo.repo_id)
+        return copy, copy.nodes[node.version_id]
+
+    def add_repo(self, repo: Repo) -> None:
+        self._copies[repo.repo_id] = repo
+
+    def drop_repo(self, repo_id: int) -> None:
+        self._copies.pop(repo_id, None)
+        self._dropped.add(repo_id)
+        self.txn.delete(repo_key(repo_id))
+
+    def uuid_taken(self, uuid: str) -> bool:
+        if self.catalog.uuid_exists(uuid):
+            return True
+        return any(n.uuid == uuid for r in self._copies.values() for n in r.nodes.values())
+
+    # -- counters kept in the store --------------------------------------------------------------------
+
+    def _counter(self, index: int) -> int:
+        if self._counters is None:
+            raw = self.txn.get(COUNTERS_KEY)
+            stored = list(_COUNTERS.unpack(bytes(raw))) if raw is not None else [1, 1, 1]
+            stored[2] = max(stored[2], self.datastore.instance_id_start)
+            self._counters = stored
+        value = self._counters[index]
+        self._counters[index] += 1
+        return value
+
+    def new_repo_id(self) -> int:
+        return self._counter(0)
+
+    def new_version_id(self) -> int:
+        return self._counter(1)
+
+    def new_instance_id(self) -> int:
+        return self._counter(2)
+
+    def mark_for_purge(self, instance_id: int) -> None:
+        self.txn.put(pending_delete_key(instance_id), b"")
+
+    # -- writing it all back --------------------------------------------------------------------------
+
+    def flush(self) -> Catalog:
+        """Write the changed repos, the counters and a new generation; returns the catalog as
+        it will be once the transaction commits."""
+        txn = self.txn
+        txn.put(FORMAT_KEY, struct.pack(">Q", _FORMAT_VERSION))
+        if self._counters is not None:
+            txn.put(COUNTERS_KEY, _COUNTERS.pack(*self._counters))
+        for repo in self._copies.values():
+            txn.put(repo_key(repo.repo_id), msgpack.packb(repo.to_record()))
+        if self.settings != self.catalog.settings:
+            txn.put(SETTINGS_KEY, msgpack.packb(self.settings))
+        generation = self.catalog.generation + 1
+        txn.put(GENERATION_KEY, pack_u64(generation))
+        return self.catalog.with_repos(generation, self._copies.values(), self._dropped, self.settings)
 
 
 class Datastore:
@@ -48,157 +156,42 @@ class Datastore:
     ) -> None:
         self.engine = engine
         self.read_only = read_only
-        self.lock = threading.RLock()
-        self.repos: dict[int, Repo] = {}
-        self.next_repo_id = 1
-        self.next_version_id = 1
-        self.next_instance_id = max(1, instance_id_start)
+        self.instance_id_start = max(1, instance_id_start)
         self.mutation_id_start = mutation_id_start
-        self._node_index: dict[str, tuple[int, int]] = {}
-        self._sorted_uuids: list[str] = []
+        self._lock = threading.Lock()
         self._ancestries: dict[int, Ancestry] = {}
-        self._load()
+        with engine.reading() as txn:
+            self._catalog = Catalog.load(txn)
 
-    # -- loading and saving ----------------------------------------------------------------------
+    # -- reading -------------------------------------------------------------------------------------
 
-    def _load(self) -> None:
-        start = keys.metadata_key(_CLASS_REPO, b"")
-        stop = keys.metadata_key(_CLASS_REPO + 1, b"")
-        with self.engine.reading() as txn:
-            counters = txn.get(keys.metadata_key(_CLASS_COUNTERS))
-            if counters is not None:
-                self.next_repo_id, self.next_version_id, self.next_instance_id = struct.unpack(
-                    ">III", bytes(counters)
-                )
-            for _, value in txn.scan(start, stop):
-                repo = Repo.from_record(msgpack.unpackb(bytes(value)))
-                self.repos[repo.repo_id] = repo
-        for repo in self.repos.values():
-            top = max(repo.nodes)
-            self.next_version_id = max(self.next_version_id, top + 1)
-            if repo.instances:
-                top_inst = max(i.instance_id for i in repo.instances.values())
-                self.next_instance_id = max(self.next_instance_id, top_inst + 1)
-            self.next_repo_id = max(self.next_repo_id, repo.repo_id + 1)
-        self._reindex()
-        if not self.read_only and self.repos:
-            with self.engine.writing() as txn:
-                for repo in self.repos.values():
-                    repo.mutation_id = max(repo.saved_mutation_id, self.mutation_id_start)
-                    repo.saved_mutation_id = repo.mutation_id + MUTATION_ID_STRIDE
-                    self._save(repo, txn)
+    def catalog(self, txn: ReadTxn | None = None) -> Catalog:
+        """The catalog as the store holds it now (or as ``txn`` sees it).
 
-    def _reindex(self) -> None:
-        self._node_index = {
-            node.uuid: (repo.repo_id, node.version_id)
-            for repo in self.repos.values()
-            for node in repo.nodes.values()
-        }
-        self._sorted_uuids = sorted(self._node_index)
-
-    def _save(self, repo: Repo, txn: WriteTxn) -> None:
-        txn.put(keys.metadata_key(_CLASS_FORMAT), struct.pack(">Q", _FORMAT_VERSION))
-        txn.put(
-            keys.metadata_key(_CLASS_COUNTERS),
-            struct.pack(">III", self.next_repo_id, self.next_version_id, self.next_instance_id),
-        )
-        txn.put(
-            keys.metadata_key(_CLASS_REPO, struct.pack(">I", repo.repo_id)),
-            msgpack.packb(repo.to_record()),
-        )
-
-    def change(
-        self,
-        repo: Repo | None,
-        action: Callable[[], T],
-        txn: WriteTxn | None = None,
-        *,
-        also: Callable[[WriteTxn], None] | None = None,
-    ) -> T:
-        """Run ``action`` (which mutates ``repo``, or makes a new repo when ``repo`` is None) and
-        persist the repo, all or nothing.
-
-        Without ``txn`` the change is committed in its own transaction; with one (a data
-        request's), it joins that transaction. The write transaction is always taken before
-        :attr:`lock`, the order every writer follows. If anything fails, including the commit,
-        the repo in memory goes back to its last saved record and the error propagates
-        (:class:`StoreFull` included: the caller grows the store and retries from the start).
-        ``also`` may add more writes to the same transaction.
+        One key read tells whether the cached catalog is current; a newer generation (another
+        process's change) is loaded and cached, an older one (a snapshot that began before a
+        change) is loaded for that caller only.
         """
-        own = txn is None
-        writer = self.engine.begin_write() if txn is None else txn
-        with self.lock:
-            snapshot = repo.to_record() if repo is not None else None
-            try:
-                result = action()
-                self._save(repo if repo is not None else result, writer)  # type: ignore[arg-type]
-                if also is not None:
-                    also(writer)
-                if own:
-                    writer.commit()
-            except BaseException:
-                if own:
-                    writer.abort()
-                self.restore(repo.repo_id if repo is not None else None, snapshot)
-                raise
-            self._reindex()
-            return result
+        if txn is None:
+            with self.engine.reading() as fresh:
+                return self.catalog(fresh)
+        cached = self._catalog
+        generation = generation_of(txn)
+        if generation == cached.generation:
+            return cached
+        loaded = Catalog.load(txn)
+        if generation > cached.generation:
+            with self._lock:
+                if generation > self._catalog.generation:
+                    self._catalog = loaded
+        return loaded
 
-    def restore(self, repo_id: int | None, snapshot: dict | None) -> None:
-        """Put a repo back to a saved record (or forget a repo that was never saved)."""
-        with self.lock:
-            if snapshot is not None and repo_id is not None:
-                self.repos[repo_id] = Repo.from_record(snapshot)
-            self._drop_unsaved()
-            self._reindex()
-
-    def _drop_unsaved(self) -> None:
-        with self.engine.reading() as txn:
-            for repo_id in list(self.repos):
-                key = keys.metadata_key(_CLASS_REPO, struct.pack(">I", repo_id))
-                if txn.get(key) is None:
-                    del self.repos[repo_id]
-
-    # -- lookups -------------------------------------------------------------------------------
-
-    def repo_of(self, node: Node) -> Repo:
-        return self.repos[self._node_index[node.uuid][0]]
-
-    def node(self, uuid: str) -> tuple[Repo, Node]:
-        repo_id, version = self._node_index[uuid]
-        repo = self.repos[repo_id]
-        return repo, repo.nodes[version]
-
-    def uuid_exists(self, uuid: str) -> bool:
-        return uuid in self._node_index
-
-    def match_prefix(self, prefix: str) -> str:
-        uuids = self._sorted_uuids
-        i = bisect.bisect_left(uuids, prefix)
-        matches = []
-        while i < len(uuids) and uuids[i].startswith(prefix) and len(matches) < 2:
-            matches.append(uuids[i])
-            i += 1
-        if not matches:
-            raise bad_request(f"could not find UUID with partial match to {prefix}")
-        if len(matches) > 1:
-            raise bad_request(f"more than one UUID matches {prefix}")
-        return matches[0]
+    def cached(self) -> Catalog:
+        """The catalog this process last saw (no store read): for what may be a moment stale."""
+        return self._catalog
 
     def resolve(self, spec: str) -> tuple[Repo, Node]:
-        """A UUID specifier: a unique prefix, ``prefix:branch``, ``:branch`` or ``branch~N``."""
-        if spec.count(":") > 1:
-            raise bad_request(f'bad UUID specification "{spec}"')
-        prefix, colon, branch = spec.partition(":")
-        if not colon:
-            return self.node(self.match_prefix(prefix))
-        if prefix:
-            repo, _ = self.node(self.match_prefix(prefix))
-        elif len(self.repos) == 1:
-            repo = next(iter(self.repos.values()))
-        else:
-            raise bad_request("UUID must be specified if more than one repo exists")
-        return repo, repo.resolve_branch(branch)
+        return self.catalog().resolve(spec)
 
     def ancestry(self, repo: Repo, version_id: int) -> Ancestry:
         """What a version sees; computed once, since a version's ancestors never change."""
@@ -208,142 +201,114 @@ class Datastore:
             self._ancestries[version_id] = cached
         return cached
 
-    def instance_by_data_uuid(self, data_uuid: str) -> tuple[Repo, Instance] | None:
-        for repo in self.repos.values():
-            for inst in repo.instances.values():
-                if inst.data_uuid == data_uuid:
-                    return repo, inst
-        return None
+    def mutation_id(self, repo_id: int, txn: ReadTxn | None = None) -> int:
+        """The last mutation id handed out in a repo (its start value if none yet)."""
+        if txn is None:
+            with self.engine.reading() as fresh:
+                return self.mutation_id(repo_id, fresh)
+        return read_u64(txn, mutation_id_key(repo_id), self.mutation_id_start)
 
-    # -- allocation ----------------------------------------------------------------------------
+    # -- changing --------------------------------------------------------------------------------------
 
-    def _new_version_id(self) -> int:
-        v = self.next_version_id
-        self.next_version_id += 1
-        return v
+    def change(self, action: Callable[[Edit], T], session: Session | None = None) -> T:
+        """Run ``action`` on an :class:`Edit` in one write transaction and persist what it changed.
 
-    def new_instance_id(self) -> int:
-        with self.lock:
-            i = self.next_instance_id
-            self.next_instance_id += 1
-            return i
+        Without ``session`` the change commits in its own transaction; with one (a data request's)
+        it joins that request's transaction and takes effect when the request commits. If
+        ``action`` raises, nothing is written and nothing in memory changes.
+        """
+        if session is not None:
+            result, new = self._run(action, session.writer())
+            session.on_commit.append(lambda: self._publish(new))
+            return result
+        with self.engine.writing() as txn:
+            result, new = self._run(action, txn)
+        self._publish(new)
+        return result
 
-    def _check_new_uuid(self, uuid: str) -> None:
-        if uuid in self._node_index:
-            raise bad_request("UUID already exists in datastore")
+    def _run(self, action: Callable[[Edit], T], txn: WriteTxn) -> tuple[T, Catalog]:
+        edit = Edit(self, self.catalog(txn), txn)
+        result = action(edit)
+        return result, edit.flush()
 
-    def next_mutation_id(self, repo: Repo, txn: WriteTxn) -> int:
-        """A new mutation id for ``repo``; ids are saved in strides so they survive restarts."""
-        with self.lock:
-            repo.mutation_id += 1
-            if repo.mutation_id >= repo.saved_mutation_id:
-                repo.saved_mutation_id += MUTATION_ID_STRIDE
-                self._save(repo, txn)
-            return repo.mutation_id
+    def _publish(self, catalog: Catalog) -> None:
+        with self._lock:
+            if catalog.generation > self._catalog.generation:
+                self._catalog = catalog
 
-    # -- repo and DAG operations ------------------------------------------------------------------
+    def next_mutation_id(self, repo_id: int, txn: WriteTxn) -> int:
+        """A new mutation id for ``repo_id``, counted in the store inside ``txn``."""
+        value = max(read_u64(txn, mutation_id_key(repo_id), self.mutation_id_start), self.mutation_id_start) + 1
+        txn.put(mutation_id_key(repo_id), pack_u64(value))
+        return value
+
+    # -- repo and DAG operations ------------------------------------------------------------------------
 
     def new_repo(self, alias: str = "", description: str = "", passcode: str = "", root: str = "") -> Repo:
-        def create() -> Repo:
+        def create(edit: Edit) -> Repo:
             uuid = root or new_uuid()
-            self._check_new_uuid(uuid)
-            repo = Repo(repo_id=self.next_repo_id, root=uuid, alias=alias,
-                        description=description, passcode=passcode)
-            self.next_repo_id += 1
-            version = self._new_version_id()
+            if edit.uuid_taken(uuid):
+                raise bad_request("UUID already exists in datastore")
+            repo = Repo(repo_id=edit.new_repo_id(), root=uuid, alias=alias, description=description,
+                        passcode=passcode)
+            version = edit.new_version_id()
             repo.nodes[version] = Node(uuid=uuid, version_id=version)
-            repo.mutation_id = self.mutation_id_start
-            repo.saved_mutation_id = repo.mutation_id + MUTATION_ID_STRIDE
-            self.repos[repo.repo_id] = repo
+            edit.add_repo(repo)
             return repo
 
-        return self.change(None, create)
+        return self.change(create)
 
-    def new_child(
-        self,
-        repo: Repo,
-        parent: Node,
-        *,
-        branch: str = "",
-        note: str = "",
-        uuid: str = "",
-        commit_note: str | None = None,
-    ) -> Node:
-        """A child of a locked node; with ``commit_note`` it is committed at once (a tag)."""
+    def new_child(self, spec: str, *, branch: str = "", note: str = "", uuid: str = "",
+                  tag: str = "") -> Node:
+        """A child of a locked node; a tag's child is named by the tag and committed at once."""
 
-        def create() -> Node:
-            child_branch = repo.check_new_child(parent, branch)
-            child_uuid = uuid or new_uuid()
-            self._check_new_uuid(child_uuid)
-            child = repo.add_child([parent], child_uuid, self._new_version_id(), child_branch, note)
-            if commit_note is not None:
-                repo.commit(child, commit_note, [])
+        def create(edit: Edit) -> Node:
+            repo, parent = edit.resolve(spec)
+            child_branch = repo.check_new_child(parent, f"tag-{tag}" if tag else branch)
+            child_uuid = tag or uuid or new_uuid()
+            if edit.uuid_taken(child_uuid):
+                raise bad_request("UUID already exists in datastore")
+            child = repo.add_child([parent], child_uuid, edit.new_version_id(), child_branch, note)
+            if tag:
+                repo.commit(child, f'Tag of version {parent.uuid} with "{tag}"', [])
             return child
 
-        return self.change(repo, create)
+        return self.change(create)
 
-    def merge(self, repo: Repo, parents: list[Node], note: str) -> Node:
-        def create() -> Node:
+    def merge(self, specs: list[str], note: str) -> Node:
+        def create(edit: Edit) -> Node:
+            repo, parents = parent_nodes(edit, specs)
             for p in parents:
                 if not p.locked:
                     raise bad_request("can't branch an unlocked node")
-            return repo.add_child(parents, new_uuid(), self._new_version_id(), "", note)
+            return repo.add_child(parents, new_uuid(), edit.new_version_id(), "", note)
 
-        return self.change(repo, create)
+        return self.change(create)
 
-    def rename_instance(self, repo: Repo, old: str, new: str) -> None:
-        def rename() -> None:
-            if old not in repo.instances:
-                raise bad_request(f'no data instance "{old}" in repo {repo.root}')
-            if new in repo.instances:
-                raise bad_request(f'Data named "{new}" already exists in repo (root {repo.root})')
-            instance = repo.instances.pop(old)
-            instance.name = new
-            repo.instances[new] = instance
-            repo.log.append(log_line(f'Renamed data instance "{old}" to "{new}"'))
-            repo.touch()
-
-        self.change(repo, rename)
-
-    def delete_instance(self, repo: Repo, name: str) -> Instance:
-        """Remove an instance from its repo at once; its data is purged by :meth:`purge_deleted`."""
-        found: list[Instance] = []
-
-        def remove() -> Instance:
-            if name not in repo.instances:
-                raise bad_request(f'no data instance "{name}" in repo {repo.root}')
-            instance = repo.instances.pop(name)
-            repo.log.append(log_line(f"Delete data instance '{name}' of type '{instance.typename}'"))
-            repo.touch()
-            found.append(instance)
-            return instance
-
-        def mark(txn: WriteTxn) -> None:
-            txn.put(_pending_key(found[0].instance_id), b"")
-
-        return self.change(repo, remove, also=mark)
-
-    def delete_repo(self, repo: Repo) -> None:
+    def delete_repo(self, spec: str, check: Callable[[Repo], None] = lambda repo: None) -> Repo:
         """Forget a repo and mark every instance's data for purging."""
-        with self.engine.writing() as txn, self.lock:
-            txn.delete(keys.metadata_key(_CLASS_REPO, struct.pack(">I", repo.repo_id)))
+
+        def remove(edit: Edit) -> Repo:
+            repo, _ = edit.resolve(spec)
+            check(repo)
             for inst in repo.instances.values():
-                txn.put(_pending_key(inst.instance_id), b"")
-        with self.lock:
-            self.repos.pop(repo.repo_id, None)
-            self._reindex()
+                edit.mark_for_purge(inst.instance_id)
+            edit.drop_repo(repo.repo_id)
+            return repo
+
+        return self.change(remove)
 
     def purge_deleted(self, batch: int = 10_000, stop: Callable[[], bool] = lambda: False) -> int:
         """Physically delete the data of deleted instances, ``batch`` keys per transaction.
 
         Stops early (to resume at the next start) when ``stop()`` becomes true.
         """
-        start, stop = keys.metadata_key(_CLASS_PENDING_DELETE), keys.metadata_key(_CLASS_PENDING_DELETE + 1)
+        start, end = keys.metadata_key(CLASS_PENDING_DELETE), keys.metadata_key(CLASS_PENDING_DELETE + 1)
         with self.engine.reading() as txn:
-            pending = [bytes(k) for k, _ in txn.scan(start, stop, keys_only=True)]
+            pending = [bytes(k) for k, _ in txn.scan(start, end, keys_only=True)]
         purged = 0
-        for key in pending:
-            instance_id = struct.unpack(">I", key[-4:])[0]
+        for marker in pending:
+            instance_id = struct.unpack(">I", marker[-4:])[0]
             lo, hi = keys.instance_range(instance_id)
             while True:
                 with self.engine.writing() as txn:
@@ -351,12 +316,33 @@ class Datastore:
                     for k in doomed:
                         txn.delete(k)
                     if len(doomed) < batch:
-                        txn.delete(key)
+                        txn.delete(marker)
                 purged += len(doomed)
                 if len(doomed) < batch or stop():
                     break
+            if stop():
+                break
         return purged
 
 
-def _pending_key(instance_id: int) -> bytes:
-    return keys.metadata_key(_CLASS_PENDING_DELETE, struct.pack(">I", instance_id))
+def parent_nodes(edit: Edit, specs: list[str]) -> tuple[Repo, list[Node]]:
+    """The parents of a merge, resolved in the edit's transaction: one repo, no repeats."""
+    if not isinstance(specs, list) or len(specs) < 2 or not all(isinstance(p, str) for p in specs):
+        raise bad_request("Must specify at least two parent UUIDs using 'parents' field")
+    nodes: list[Node] = []
+    repo: Repo | None = None
+    for spec in specs:
+        try:
+            parent_repo, node = edit.resolve(spec)
+        except Exception as exc:
+            message = getattr(exc, "message", str(exc))
+            raise bad_request(f'can\'t match parent "{spec}": {message}') from None
+        if repo is None:
+            repo = parent_repo
+        elif parent_repo is not repo:
+            raise bad_request(f'parent "{spec}" is not in the same repo as the first parent')
+        if any(n is node for n in nodes):
+            raise bad_request(f'parent "{spec}" is given twice')
+        nodes.append(node)
+    assert repo is not None
+    return repo, nodes

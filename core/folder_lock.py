@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 LOCK_NAME = "dvidpy.lock"
@@ -46,6 +48,23 @@ class FolderLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}{', ' + address if address else ''}\n".encode(), 0)
         return cls(folder, fd)
+
+    @staticmethod
+    @contextmanager
+    def try_take(folder: Path, name: str) -> Iterator[bool]:
+        """Hold ``<folder>/<name>`` exclusively for the block if no other process does: yields
+        whether this one got it (worker processes use it so only one of them purges)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                got = True
+            except BlockingIOError:
+                got = False
+            yield got
+        finally:
+            os.close(fd)
 
     def release(self) -> None:
         if self._fd >= 0:

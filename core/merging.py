@@ -3,7 +3,8 @@
 For every key of the named instances, the first parent (in the given order) that sees a value
 wins. Every later parent that sees a value written at a *different* version gets a tombstone
 for that key, written in a new child of that parent (branch ``conflict-<parent uuid>``), which
-is then committed. Finally the (possibly replaced) parents are merged conflict-free.
+is then committed. Finally the (possibly replaced) parents are merged conflict-free. All of it
+is one write transaction: a refused resolve leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -11,23 +12,35 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from dvidpy.datastore import Datastore, Edit, parent_nodes
+from dvidpy.errors import bad_request
 from dvidpy.storage import keys
+from dvidpy.storage.engine import ReadTxn
+from dvidpy.storage.versioned import VersionConflict
+from dvidpy.versions import new_uuid
 
 if TYPE_CHECKING:
-    from dvidpy.server import Server
     from dvidpy.versions import Node, Repo
 
 CONFLICT_NOTE = "Version for deleting conflicts before merge"
-BATCH = 10_000
 
 
-def find_conflicts(server: Server, repo: Repo, parents: list[Node], names: list[str]) -> dict[int, list[bytes]]:
-    """For each parent index, the full keys (instance + TKey, no version) it must delete."""
-    ancestries = [server.datastore.ancestry(repo, p.version_id) for p in parents]
+def find_conflicts(datastore: Datastore, txn: ReadTxn, repo: Repo, parents: list[Node],
+                   names: list[str]) -> dict[int, list[bytes]]:
+    """For each parent index, the keys (instance + TKey, no version) it must delete."""
+    ancestries = [datastore.ancestry(repo, p.version_id) for p in parents]
     doomed: dict[int, list[bytes]] = defaultdict(list)
 
-    def settle(prefix: bytes, entries: dict[int, bool]) -> None:
-        visible = [a.visible(entries) for a in ancestries]
+    def settle(name: str, prefix: bytes, entries: dict[int, bool]) -> None:
+        visible = []
+        for parent, ancestry in zip(parents, ancestries):
+            try:
+                visible.append(ancestry.visible(entries))
+            except VersionConflict as exc:
+                raise bad_request(
+                    f'cannot resolve data "{name}": parent {parent.uuid} itself sees conflicting values ({exc}); '
+                    "resolve that parent first"
+                ) from None
         first = next((i for i, v in enumerate(visible) if v is not None), None)
         if first is None:
             return
@@ -35,35 +48,40 @@ def find_conflicts(server: Server, repo: Repo, parents: list[Node], names: list[
             if visible[i] is not None and visible[i] != visible[first]:
                 doomed[i].append(prefix)
 
-    with server.engine.reading() as txn:
-        for name in names:
-            lo, hi = keys.instance_range(repo.instances[name].instance_id)
-            current, entries = None, {}
-            for key, _ in txn.scan(lo, hi, keys_only=True):
-                prefix = keys.without_version(key)
-                if prefix != current:
-                    if entries:
-                        settle(current, entries)
-                    current, entries = prefix, {}
-                entries[keys.version_of(key)] = keys.is_tombstone(key)
-            if entries:
-                settle(current, entries)
+    for name in names:
+        lo, hi = keys.instance_range(repo.instances[name].instance_id)
+        current, entries = None, {}
+        for key, _ in txn.scan(lo, hi, keys_only=True):
+            prefix = keys.without_version(key)
+            if prefix != current:
+                if entries:
+                    settle(name, current, entries)
+                current, entries = prefix, {}
+            entries[keys.version_of(key)] = keys.is_tombstone(key)
+        if entries:
+            settle(name, current, entries)
     return doomed
 
 
-def resolve_conflicts(server: Server, repo: Repo, parents: list[Node], names: list[str], note: str) -> Node:
-    datastore = server.datastore
-    doomed = find_conflicts(server, repo, parents, names)
-    merged = list(parents)
-    for i, prefixes in sorted(doomed.items()):
-        parent = parents[i]
-        child = datastore.new_child(repo, parent, branch=f"conflict-{parent.uuid}", note=CONFLICT_NOTE)
-        version = child.version_id
-        for start in range(0, len(prefixes), BATCH):
-            with server.engine.writing() as txn:
-                for prefix in prefixes[start : start + BATCH]:
-                    txn.delete(keys.versioned_key(prefix, version))
-                    txn.put(keys.versioned_key(prefix, version, tombstone=True), b"")
-        datastore.change(repo, lambda child=child: repo.commit(child, "", []))
-        merged[i] = child
-    return datastore.merge(repo, merged, note)
+def resolve_conflicts(datastore: Datastore, specs: list[str], names: list[str], note: str) -> Node:
+    def resolve(edit: Edit) -> Node:
+        repo, parents = parent_nodes(edit, specs)
+        for name in names:
+            if name not in repo.instances:
+                raise bad_request(f'no data instance "{name}" in repo {repo.root}')
+        for p in parents:
+            if not p.locked:
+                raise bad_request("can't branch an unlocked node")
+        merged = list(parents)
+        for i, prefixes in sorted(find_conflicts(datastore, edit.txn, repo, parents, names).items()):
+            parent = parents[i]
+            branch = repo.check_new_child(parent, f"conflict-{parent.uuid}")
+            child = repo.add_child([parent], new_uuid(), edit.new_version_id(), branch, CONFLICT_NOTE)
+            for prefix in prefixes:
+                edit.txn.delete(keys.versioned_key(prefix, child.version_id))
+                edit.txn.put(keys.versioned_key(prefix, child.version_id, tombstone=True), b"")
+            repo.commit(child, "", [])
+            merged[i] = child
+        return repo.add_child(merged, new_uuid(), edit.new_version_id(), "", note)
+
+    return datastore.change(resolve)

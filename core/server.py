@@ -10,13 +10,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.responses import Response
 
+from dvidpy.catalog import Catalog
 from dvidpy.codecs import Compression, checksum_text, parse_checksum
 from dvidpy.config import Config
-from dvidpy.datastore import Datastore
+from dvidpy.datastore import Datastore, Edit
+from dvidpy.folder_lock import FolderLock
 from dvidpy.datatypes import Datatype, InstanceRequest, Region
 from dvidpy.errors import bad_request
 from dvidpy.instances import RESERVED_NAMES, Instance, Settings, parse_tags
@@ -42,7 +46,7 @@ class Server:
             mutation_id_start=config.mutation_id_start,
             read_only=config.read_only,
         )
-        self.throttle = Throttle(config.max_throttled_ops)
+        self.throttle = Throttle(self._run_folder / "throttle", self.max_throttled_ops)
         self.load = LoadMonitor()
         self.latencies = Latencies()
         self.started = time.time()
@@ -50,6 +54,22 @@ class Server:
         self._close_lock = threading.Lock()
         self._purge_lock = threading.Lock()
         self._stopping = threading.Event()
+
+    @property
+    def _run_folder(self) -> Path:
+        """Where the server's processes share small files (throttle slots, the purge lock)."""
+        return self.config.data / "run"
+
+    def max_throttled_ops(self) -> int:
+        """The throttle's maximum: the value last set at run time (kept in the store, so every
+        worker sees it), else the configured one."""
+        return int(self.datastore.catalog().settings.get("throttle", self.config.max_throttled_ops))
+
+    def set_max_throttled_ops(self, value: int) -> None:
+        def change(edit: Edit) -> None:
+            edit.settings["throttle"] = value
+
+        self.datastore.change(change)
 
     @property
     def types(self):
@@ -70,8 +90,8 @@ class Server:
             return
 
         def purge() -> None:
-            with self._purge_lock:
-                if not self._stopping.is_set():
+            with self._purge_lock, FolderLock.try_take(self._run_folder, "purge.lock") as mine:
+                if mine and not self._stopping.is_set():
                     n = self.datastore.purge_deleted(stop=self._stopping.is_set)
                     if n:
                         log.info("purged %d keys of deleted data instances", n)
@@ -87,7 +107,8 @@ class Server:
 
     # -- instances ---------------------------------------------------------------------------------
 
-    def new_instance(self, repo: Repo, node: Node, settings: Settings) -> Instance:
+    def new_instance(self, spec: str, settings: Settings, *, skip_locks: bool = False) -> tuple[Instance, Node]:
+        """A new data instance at the node ``spec`` names, checked and added in one transaction."""
         typename = settings.text("typename")
         if not typename:
             raise bad_request("POST on repo endpoint requires specification of valid 'typename'")
@@ -99,33 +120,67 @@ class Server:
             raise bad_request(f'cannot use reserved name "{name}"')
         if "/" in name:
             raise bad_request(f'data instance names cannot contain "/": "{name}"')
-        if name in repo.instances:
-            raise bad_request(f'Data named "{name}" already exists in repo (root {repo.root})')
-        instance = Instance(
-            name=name,
-            typename=typename,
-            instance_id=self.datastore.new_instance_id(),
-            data_uuid=new_uuid(),
-            root_uuid=node.uuid,
-            versioned=settings.flag("versioned", True),
-            compression=Compression.parse(settings.text("compression", "lz4")),
-            checksum=parse_checksum(settings.text("checksum", "none")),
-        )
-        tags = settings.text("tags")
-        instance.tags = parse_tags(tags) if tags is not None else None
-        instance.syncs = self.sync_targets(repo, settings.text("sync", ""))
-        datatype.create(settings, instance)
         dump = json.dumps(settings.as_dict(), sort_keys=True)
 
-        def add() -> Instance:
+        def add(edit: Edit) -> tuple[Instance, Node]:
+            repo, node = edit.resolve(spec)
+            if node.locked and not skip_locks:
+                raise bad_request(f"New data instance cannot be created on locked node {node.uuid}")
             if name in repo.instances:
                 raise bad_request(f'Data named "{name}" already exists in repo (root {repo.root})')
+            instance = Instance(
+                name=name,
+                typename=typename,
+                instance_id=0,
+                data_uuid=new_uuid(),
+                root_uuid=node.uuid,
+                versioned=settings.flag("versioned", True),
+                compression=Compression.parse(settings.text("compression", "lz4")),
+                checksum=parse_checksum(settings.text("checksum", "none")),
+            )
+            tags = settings.text("tags")
+            instance.tags = parse_tags(tags) if tags is not None else None
+            instance.syncs = self.sync_targets(repo, settings.text("sync", ""))
+            datatype.create(settings, instance)
+            instance.instance_id = edit.new_instance_id()
             repo.instances[name] = instance
             repo.log.append(log_line(f'New data instance "{name}" of type "{typename}" with config {dump}'))
             repo.touch()
-            return instance
+            return instance, node
 
-        return self.datastore.change(repo, add)
+        return self.datastore.change(add)
+
+    def rename_instance(self, spec: str, old: str, new: str, check: Callable[[Repo], None]) -> None:
+        def rename(edit: Edit) -> None:
+            repo, _ = edit.resolve(spec)
+            check(repo)
+            if old not in repo.instances:
+                raise bad_request(f'no data instance "{old}" in repo {repo.root}')
+            if new in repo.instances:
+                raise bad_request(f'Data named "{new}" already exists in repo (root {repo.root})')
+            instance = repo.instances.pop(old)
+            instance.name = new
+            repo.instances[new] = instance
+            repo.log.append(log_line(f'Renamed data instance "{old}" to "{new}"'))
+            repo.touch()
+
+        self.datastore.change(rename)
+
+    def delete_instance(self, spec: str, name: str, check: Callable[[Repo], None]) -> Repo:
+        """Remove an instance from its repo at once; its data is purged in the background."""
+
+        def remove(edit: Edit) -> Repo:
+            repo, _ = edit.resolve(spec)
+            check(repo)
+            if name not in repo.instances:
+                raise bad_request(f'no data instance "{name}" in repo {repo.root}')
+            instance = repo.instances.pop(name)
+            repo.log.append(log_line(f"Delete data instance '{name}' of type '{instance.typename}'"))
+            repo.touch()
+            edit.mark_for_purge(instance.instance_id)
+            return repo
+
+        return self.datastore.change(remove)
 
     def sync_targets(self, repo: Repo, names: str) -> list[str]:
         """Data UUIDs of the comma-separated instance names (DVID's ``sync`` setting)."""
@@ -150,7 +205,7 @@ class Server:
             "RepoUUID": instance.root_uuid,
             "Compression": str(instance.compression),
             "Checksum": checksum_text(instance.checksum),
-            "Syncs": self.sync_names(instance),
+            "Syncs": self.sync_names(repo, instance),
             "Versioned": instance.versioned,
             "KVStore": self.engine.describe(),
             "LogStore": "no mutation log set",
@@ -165,13 +220,10 @@ class Server:
             return {"Base": base, "Extended": {}}
         return registered.datatype.describe(instance, base)
 
-    def sync_names(self, instance: Instance) -> list[str]:
-        names = []
-        for data_uuid in instance.syncs:
-            found = self.datastore.instance_by_data_uuid(data_uuid)
-            if found is not None:
-                names.append(found[1].name)
-        return names
+    @staticmethod
+    def sync_names(repo: Repo, instance: Instance) -> list[str]:
+        by_uuid = {inst.data_uuid: inst.name for inst in repo.instances.values()}
+        return [by_uuid[data_uuid] for data_uuid in instance.syncs if data_uuid in by_uuid]
 
     def versioned_store(self, session: Session, repo: Repo, node: Node, instance: Instance) -> VersionedStore:
         """An instance's data seen from ``node``; unversioned instances always use the root."""
@@ -201,30 +253,71 @@ class Server:
         return region
 
     def save_instance(self, req: InstanceRequest, change: Callable[[], None]) -> None:
-        session = req.store.session
+        """Apply ``change`` to the request's own copy of its repo and write the repo with the
+        request's transaction (a data request's copy is private: see run_instance_request)."""
         repo = req._repo
-        snapshot = repo.to_record()
-        session.on_abort.append(lambda: self.datastore.restore(repo.repo_id, snapshot))
-        self.datastore.change(repo, change, session.writer())
+
+        def save(edit: Edit) -> None:
+            change()
+            edit.add_repo(repo)
+
+        self.datastore.change(save, req.store.session)
 
     def mutation_id(self, req: InstanceRequest) -> int:
-        return self.datastore.next_mutation_id(req._repo, req.store.session.writer())
+        return self.datastore.next_mutation_id(req._repo.repo_id, req.store.session.writer())
 
     # -- running instance requests ------------------------------------------------------------------
 
-    def run_instance_request(self, make: Callable[[Session], InstanceRequest], writable: bool) -> Response:
-        """Build and run one instance request in this (worker) thread, in one transaction.
+    def run_instance_request(self, target: Target, make: Callable[..., InstanceRequest]) -> Response:
+        """Run one instance request in this (worker) thread, in one transaction.
 
-        If the store fills up, the transaction is dropped, the store grows, and the request is
-        run again from the start, so the client never sees a full store.
+        A mutating request takes the write transaction first, then finds its node and instance
+        again *inside* it: the node must still be open and the instance the same one (its data
+        UUID) as when the request arrived, whatever other requests, workers or servers did in
+        the meantime. If the store fills up, the transaction is dropped, the store grows, and
+        the request runs again from the start.
         """
 
         def attempt() -> Response:
-            with Session(self.engine, writable=writable) as session:
-                req = make(session)
-                return self.datatype(req.instance.typename).handle(req)
+            with Session(self.engine, writable=target.writable) as session:
+                if target.mutation:
+                    txn = session.writer()
+                    repo, node, instance = self._recheck(target, self.datastore.catalog(txn))
+                    repo = Repo.from_record(repo.to_record())  # the request's own copy to change
+                    node, instance = repo.nodes[node.version_id], repo.instances[instance.name]
+                else:
+                    with session.reading() as txn:
+                        repo, node, instance = self._recheck(target, self.datastore.catalog(txn))
+                req = make(session, repo, node, instance)
+                return self.datatype(instance.typename).handle(req)
 
         try:
             return with_room(self.engine, attempt)
         except VersionConflict as exc:
             raise bad_request(str(exc)) from exc
+
+    def _recheck(self, target: Target, catalog: Catalog) -> tuple[Repo, Node, Instance]:
+        try:
+            repo, node = catalog.node(target.uuid)
+        except KeyError:
+            raise bad_request(f"could not find UUID with partial match to {target.uuid}") from None
+        instance = repo.instances.get(target.name)
+        if instance is None or instance.data_uuid != target.data_uuid:
+            raise bad_request(f'data instance "{target.name}" was deleted or replaced while the request was sent')
+        if target.mutation and instance.versioned and node.locked and not target.skip_locks:
+            raise bad_request(f'Cannot do {target.method} on endpoint "{target.keyword}" of locked node {node.uuid}')
+        return repo, node, instance
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a data request addresses, fixed when it arrives and re-checked where it acts."""
+
+    uuid: str
+    name: str
+    data_uuid: str
+    method: str
+    keyword: str
+    mutation: bool
+    writable: bool
+    skip_locks: bool

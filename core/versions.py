@@ -3,7 +3,8 @@
 A repo is a DAG of nodes. Each node has a 32-hex UUID and a server-wide VersionID; parents and
 children are kept as VersionIDs, ``parents[0]`` first. Only a locked (committed) node can have
 children, a node has at most one child per branch name, and a branch name is used by one chain
-only. These classes hold the state and the rules; :mod:`dvidpy.datastore` persists them.
+only. These classes hold the state and the rules; :mod:`dvidpy.datastore` persists them, and a
+change is always made on a private copy (``Repo.from_record(repo.to_record())``).
 """
 
 from __future__ import annotations
@@ -79,8 +80,6 @@ class Repo:
     properties: dict[str, Any] = field(default_factory=dict)
     nodes: dict[int, Node] = field(default_factory=dict)
     instances: dict[str, Instance] = field(default_factory=dict)
-    mutation_id: int = 0
-    saved_mutation_id: int = 0
     created: datetime = field(default_factory=now)
     updated: datetime = field(default_factory=now)
 
@@ -206,8 +205,6 @@ class Repo:
             "properties": self.properties,
             "nodes": [n.to_record() for n in self.nodes.values()],
             "instances": [i.to_record() for i in self.instances.values()],
-            "mutation_id": self.mutation_id,
-            "saved_mutation_id": self.saved_mutation_id,
             "created": self.created.isoformat(),
             "updated": self.updated.isoformat(),
         }
@@ -226,8 +223,6 @@ class Repo:
             properties=dict(rec["properties"]),
             nodes={n.version_id: n for n in nodes},
             instances={i.name: i for i in instances},
-            mutation_id=rec["mutation_id"],
-            saved_mutation_id=rec["saved_mutation_id"],
             created=datetime.fromisoformat(rec["created"]),
             updated=datetime.fromisoformat(rec["updated"]),
         )

@@ -151,7 +151,7 @@ def test_config_reaches_the_server(make_dvid):
     root = dvid.new_repo()
     dvid.new_instance(root, "testkv", "a")
     dvid.new_instance(root, "testkv", "b")
-    ids = sorted(i.instance_id for i in dvid.server.datastore.repos[1].instances.values())
+    ids = sorted(i.instance_id for i in dvid.server.datastore.catalog().repos[1].instances.values())
     assert ids == [100, 101]
     assert dvid.ok("GET", "/api/server/note").text == "the note"
 
@@ -160,7 +160,7 @@ def test_mutation_id_start(make_dvid):
     dvid = make_dvid(mutation_id_start=2_000_000_000)
     root = dvid.new_repo()
     info = dvid.ok("GET", f"/api/repo/{root}/info").json()
-    assert (info["MutationID"], info["SavedMutationID"]) == (2_000_000_000, 2_000_000_100)
+    assert (info["MutationID"], info["SavedMutationID"]) == (2_000_000_000, 2_000_000_000)
 
 
 # -- the throttle itself ------------------------------------------------------------------------------------
@@ -174,8 +174,8 @@ def test_query_flags(value, wanted):
     assert query_flag(value) is wanted
 
 
-def test_throttle_slots():
-    throttle = Throttle(2)
+def test_throttle_slots(tmp_path):
+    throttle = Throttle(tmp_path, lambda: 2)
     with throttle.slot():
         with throttle.slot():
             assert throttle.running == 2
@@ -189,8 +189,8 @@ def test_throttle_slots():
     assert throttle.running == 0
 
 
-def test_throttle_slot_is_released_on_error():
-    throttle = Throttle(1)
+def test_throttle_slot_is_released_on_error(tmp_path):
+    throttle = Throttle(tmp_path, lambda: 1)
     with pytest.raises(KeyError):
         with throttle.slot():
             raise KeyError("handler failed")
@@ -279,3 +279,30 @@ def test_config_is_frozen():
     with pytest.raises(AttributeError):
         config.port = 1  # type: ignore[misc]
     assert config.with_overrides(port=1, host=None).host == "127.0.0.1"
+
+
+def test_throttle_slots_are_shared_by_processes(tmp_path):
+    """A slot held by another process counts: the slots are file locks, not counters."""
+    import subprocess
+    import sys
+    import textwrap
+
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import fcntl, os, sys, time
+        fd = os.open({str(tmp_path / "slot-0")!r}, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        print("held", flush=True)
+        sys.stdin.read()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        throttle = Throttle(tmp_path, lambda: 1)
+        with pytest.raises(DVIDError) as err:
+            with throttle.slot():
+                pass
+        assert err.value.status == 503
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    with Throttle(tmp_path, lambda: 1).slot():
+        pass

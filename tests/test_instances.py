@@ -441,7 +441,7 @@ def test_delete_instance_and_purge(dvid, root):
     for i in range(50):
         dvid.ok("POST", kv(root, f"k{i}"), content=b"x")
     dvid.ok("POST", kv(root, "keep", "other"), content=b"kept")
-    instance_id = dvid.server.datastore.repos[1].instances["kv"].instance_id
+    instance_id = dvid.server.datastore.catalog().repos[1].instances["kv"].instance_id
     assert stored_keys(dvid, instance_id) == 50
     path = f"/api/repo/{root}/instance/kv"
     assert error_message(dvid.delete(path), path) == "deletion is permanent; confirm it with ?imsure=true"
@@ -494,7 +494,7 @@ def test_delete_repo_purges_its_data(dvid, root):
     dvid.ok("POST", kv(root, "k"), content=b"v")
     dvid.commit(root)
     child = dvid.newversion(root)
-    instance_id = dvid.server.datastore.repos[1].instances["kv"].instance_id
+    instance_id = dvid.server.datastore.catalog().repos[1].instances["kv"].instance_id
     keep = dvid.new_repo()
     dvid.ok("DELETE", f"/api/repo/{child[:6]}?imsure=true")
     assert list(dvid.ok("GET", "/api/repos/info").json()) == [keep]
@@ -511,7 +511,7 @@ def test_read_only_server_does_not_purge(dvid, root):
     """A deletion pending at start-up is finished by a writable server, never by a read-only one."""
     dvid.new_instance(root, "testkv", "kv")
     dvid.ok("POST", kv(root, "k"), content=b"v")
-    instance_id = dvid.server.datastore.repos[1].instances["kv"].instance_id
+    instance_id = dvid.server.datastore.catalog().repos[1].instances["kv"].instance_id
     dvid.server._stopping.set()  # this server must not purge: leave the deletion pending
     dvid.ok("DELETE", f"/api/repo/{root}/instance/kv?imsure=true")
     wait_for_purges()

@@ -481,7 +481,7 @@ def test_http_unversioned_instance_is_one_context(dvid):
     dvid.ok("DELETE", kv(side, "k", "flatfalse"))
     assert dvid.get(kv(root, "k", "flatfalse")).status_code == 404
     # everything is stored at the root's version
-    inst = dvid.server.datastore.repos[1].instances["flatfalse"]
+    inst = dvid.server.datastore.catalog().repos[1].instances["flatfalse"]
     root_version = dvid.ok("GET", f"/api/repo/{root}/info").json()["DAG"]["Nodes"][root]["VersionID"]
     assert {v for _, v, _, _ in raw_keys(dvid.server.engine, inst.instance_id)} == {root_version}
 

@@ -50,7 +50,7 @@ def _repo_html(repo: Repo, host: str) -> str:
 async def front_page(request: Request) -> Response:
     server = server_of(request)
     host = request.headers.get("host", server.config.host_label)
-    repos = sorted(server.datastore.repos.values(), key=lambda r: r.root)
+    repos = server.datastore.catalog().sorted_repos()
     body = "\n".join(_repo_html(r, host) for r in repos) or (
         "<p>No repos yet. Create one with <code>curl -X POST http://"
         f"{escape(host)}/api/repos -d '{{\"alias\": \"mydata\"}}'</code>.</p>"

@@ -22,6 +22,7 @@ from dvidpy.errors import bad_request, not_found
 from dvidpy.instances import RESERVED_NAMES
 from dvidpy.json_io import dvid_json
 from dvidpy.routes.context import check_writable, in_store, is_admin, may_skip_locks, server_of
+from dvidpy.server import Target
 from dvidpy.storage import keys
 from dvidpy.storage.session import Session
 
@@ -55,6 +56,8 @@ def url_parts(path: str) -> list[str]:
 
 
 async def dispatch(request: Request, name: str) -> Response:
+    """Resolve, refuse early what is already refused (no body is read for it), read the body,
+    then run the datatype, which re-checks node and instance inside its transaction."""
     server = server_of(request)
     check_writable(request)
     repo, node = server.datastore.resolve(request.path_params["uuid"])
@@ -67,12 +70,17 @@ async def dispatch(request: Request, name: str) -> Response:
         return await blobstore(request, parts)
     datatype = server.datatype(instance.typename)
     mutation = datatype.is_mutation(request.method, keyword)
-    if mutation and instance.versioned and node.locked and not may_skip_locks(request):
+    skip_locks = may_skip_locks(request)
+    if mutation and instance.versioned and node.locked and not skip_locks:
         raise bad_request(f'Cannot do {request.method} on endpoint "{keyword}" of locked node {node.uuid}')
     body = await request.body()
-    writable = mutation and (not server.config.read_only or is_admin(request))
+    target = Target(
+        uuid=node.uuid, name=name, data_uuid=instance.data_uuid, method=request.method, keyword=keyword,
+        mutation=mutation, writable=mutation and (not server.config.read_only or is_admin(request)),
+        skip_locks=skip_locks,
+    )
 
-    def make(session: Session) -> InstanceRequest:
+    def make(session: Session, repo, node, instance) -> InstanceRequest:
         return InstanceRequest(
             method=request.method,
             path=request.url.path,
@@ -89,7 +97,7 @@ async def dispatch(request: Request, name: str) -> Response:
 
     server.load.active += 1
     try:
-        return await run_in_threadpool(server.run_instance_request, make, writable)
+        return await run_in_threadpool(server.run_instance_request, target, make)
     finally:
         server.load.active -= 1
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dvidpy.datastore import Edit
 from dvidpy.errors import bad_request, not_found
 from dvidpy.json_io import dvid_json, json_response
 from dvidpy.routes.context import (
@@ -18,7 +22,9 @@ from dvidpy.routes.context import (
     string_field,
 )
 from dvidpy.timefmt import log_line, now
-from dvidpy.versions import HEX32, MASTER
+from dvidpy.versions import HEX32, MASTER, Node, Repo
+
+T = TypeVar("T")
 
 #: Characters a tag may not hold: UUID-specifier syntax (``:``, ``~``) and what URLs or JSON
 #: would need escaped.
@@ -52,22 +58,30 @@ async def get_note(request: Request) -> Response:
     return json_response({"note": node.note})
 
 
+def _change_open_node(request: Request, apply: Callable[[Repo, Node], T]) -> T:
+    """Change the node the URL names, re-checked open inside the change's own transaction."""
+    spec, skip = request.path_params["uuid"], may_skip_locks(request)
+
+    def change(edit: Edit) -> T:
+        repo, node = edit.resolve(spec)
+        if node.locked and not skip:
+            raise bad_request(f"Cannot do post on locked node {node.uuid}")
+        return apply(repo, node)
+
+    return server_of(request).datastore.change(change)
+
+
 async def set_note(request: Request) -> Response:
     body = await json_object(request)
     if "note" not in body:
         raise bad_request("Could not find 'note' value in POSTed JSON.")
     note = string_field(body, "note")
 
-    def change() -> None:
-        repo, node = _node(request)
+    def apply(repo: Repo, node: Node) -> None:
+        node.note = note
+        node.updated = repo.updated = now()
 
-        def apply() -> None:
-            node.note = note
-            node.updated = repo.updated = now()
-
-        server_of(request).datastore.change(repo, apply)
-
-    await in_store(request, change)
+    await in_store(request, lambda: _change_open_node(request, apply))
     return Response(b"")
 
 
@@ -79,16 +93,11 @@ async def get_log(request: Request) -> Response:
 async def append_log(request: Request) -> Response:
     lines = log_lines(await json_object(request))
 
-    def change() -> None:
-        repo, node = _node(request)
+    def apply(repo: Repo, node: Node) -> None:
+        node.log.extend(log_line(m) for m in lines)
+        node.updated = repo.updated = now()
 
-        def apply() -> None:
-            node.log.extend(log_line(m) for m in lines)
-            node.updated = repo.updated = now()
-
-        server_of(request).datastore.change(repo, apply)
-
-    await in_store(request, change)
+    await in_store(request, lambda: _change_open_node(request, apply))
     return Response(b"")
 
 
@@ -104,12 +113,11 @@ async def commit(request: Request) -> Response:
     if not isinstance(lines, list) or not all(isinstance(m, str) for m in lines):
         raise bad_request("'log' must be a JSON array of strings")
 
-    def change():
-        repo, node = _node(request)
-        server_of(request).datastore.change(repo, lambda: repo.commit(node, note, lines))
+    def apply(repo: Repo, node: Node) -> Node:
+        repo.commit(node, note, lines)
         return node
 
-    node = await in_store(request, change)
+    node = await in_store(request, lambda: _change_open_node(request, apply))
     return dvid_json("committed", node.uuid)
 
 
@@ -120,14 +128,10 @@ def _assigned_uuid(body: dict) -> str:
     return uuid
 
 
-async def _new_child(request: Request, *, branch: str, note: str, uuid: str = "", tag: str = "") -> Response:
-    def create():
-        repo, parent = _node(request)
-        datastore = server_of(request).datastore
-        commit_note = f'Tag of version {parent.uuid} with "{tag}"' if tag else None
-        return datastore.new_child(repo, parent, branch=branch, note=note, uuid=uuid, commit_note=commit_note)
-
-    child = await in_store(request, create)
+async def _new_child(request: Request, *, branch: str = "", note: str, uuid: str = "", tag: str = "") -> Response:
+    spec = request.path_params["uuid"]
+    datastore = server_of(request).datastore
+    child = await in_store(request, lambda: datastore.new_child(spec, branch=branch, note=note, uuid=uuid, tag=tag))
     return dvid_json("child", child.uuid)
 
 
@@ -152,7 +156,7 @@ async def new_tag(request: Request) -> Response:
         raise bad_request(
             "'tag' must be a non-empty name without '/', ':', '~', '?', '#', '%', '\"', '\\' or spaces"
         )
-    return await _new_child(request, branch=f"tag-{tag}", note=string_field(body, "note"), uuid=tag, tag=tag)
+    return await _new_child(request, note=string_field(body, "note"), tag=tag)
 
 
 ROUTES = [

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from dvidpy.datastore import Edit
 from dvidpy.errors import DVIDError, bad_request
 from dvidpy.instances import Settings
 from dvidpy.json_io import dvid_json, json_response
@@ -24,10 +25,11 @@ from dvidpy.routes.context import (
 )
 from dvidpy.server import Server
 from dvidpy.timefmt import log_line, rfc3339_nano
-from dvidpy.versions import HEX32, Node, Repo
+from dvidpy.versions import HEX32, Repo
 
 
 def repo_json(server: Server, repo: Repo) -> dict[str, Any]:
+    mutation_id = server.datastore.mutation_id(repo.repo_id)
     instances = {
         name: server.describe(repo, inst)
         for name, inst in sorted(repo.instances.items())
@@ -40,8 +42,8 @@ def repo_json(server: Server, repo: Repo) -> dict[str, Any]:
         "Properties": repo.properties,
         "DataInstances": instances,
         "DAG": {"Root": repo.root, "Nodes": dict(sorted(repo.dag_json()["Nodes"].items()))},
-        "MutationID": repo.mutation_id,
-        "SavedMutationID": repo.saved_mutation_id,
+        "MutationID": mutation_id,
+        "SavedMutationID": mutation_id,
         "Created": rfc3339_nano(repo.created),
         "Updated": rfc3339_nano(repo.updated),
     }
@@ -75,7 +77,7 @@ async def new_repo(request: Request) -> Response:
 
 async def repos_info(request: Request) -> Response:
     server = server_of(request)
-    repos = sorted(server.datastore.repos.values(), key=lambda r: r.root)
+    repos = server.datastore.catalog().sorted_repos()
     return json_response({repo.root: repo_json(server, repo) for repo in repos})
 
 
@@ -88,25 +90,32 @@ async def repo_head(request: Request) -> Response:
     return PlainTextResponse(f"Repo available with root UUID {repo.root}\n")
 
 
-async def delete_repo(request: Request) -> Response:
-    """DELETE (an extension, admin): delete the repo and its data."""
-    server = server_of(request)
-    repo, _ = server.datastore.resolve(request.path_params["uuid"])
-    _check_destructive(request, repo)
-    await in_store(request, lambda: server.datastore.delete_repo(repo))
-    server.purge_soon()
-    return PlainTextResponse(f"Deleted repo {repo.root}\n")
-
-
-def _check_destructive(request: Request, repo: Repo) -> None:
-    """Deletion and renaming need admin privilege (when a token is set) and the repo passcode."""
+def _destructive_check(request: Request):
+    """Deletion and renaming need admin privilege (when a token is set) and the repo passcode;
+    checked again inside the change on the repo as the transaction sees it."""
     server = server_of(request)
     if server.config.admin_token and not is_admin(request):
         raise bad_request("deleting or renaming requires admin privileges (admintoken)")
-    if repo.passcode and request.query_params.get("passcode") != repo.passcode:
-        raise bad_request(f"repo {repo.root} has a passcode; give it as ?passcode=")
     if request.method == "DELETE" and request.query_params.get("imsure") != "true":
         raise bad_request("deletion is permanent; confirm it with ?imsure=true")
+    passcode = request.query_params.get("passcode")
+
+    def check(repo: Repo) -> None:
+        if repo.passcode and passcode != repo.passcode:
+            raise bad_request(f"repo {repo.root} has a passcode; give it as ?passcode=")
+
+    return check
+
+
+async def delete_repo(request: Request) -> Response:
+    """DELETE (an extension, admin): delete the repo and its data."""
+    server = server_of(request)
+    spec = request.path_params["uuid"]
+    server.datastore.resolve(spec)
+    check = _destructive_check(request)
+    repo = await in_store(request, lambda: server.datastore.delete_repo(spec, check))
+    server.purge_soon()
+    return PlainTextResponse(f"Deleted repo {repo.root}\n")
 
 
 async def repo_info(request: Request) -> Response:
@@ -115,43 +124,43 @@ async def repo_info(request: Request) -> Response:
     return json_response(repo_json(server, repo))
 
 
+def _change_repo(request: Request, apply) -> None:
+    spec = request.path_params["uuid"]
+
+    def change(edit: Edit) -> None:
+        repo, _ = edit.resolve(spec)
+        apply(repo)
+        repo.touch()
+
+    server_of(request).datastore.change(change)
+
+
 async def set_repo_info(request: Request) -> Response:
-    server = server_of(request)
     body = await json_object(request)
     alias = string_field(body, "alias", None)  # type: ignore[arg-type]
     description = string_field(body, "description", None)  # type: ignore[arg-type]
 
-    def change() -> None:
-        repo, _ = server.datastore.resolve(request.path_params["uuid"])
+    def apply(repo: Repo) -> None:
+        if alias is not None:
+            repo.alias = alias
+        if description is not None:
+            repo.description = description
 
-        def apply() -> None:
-            if alias is not None:
-                repo.alias = alias
-            if description is not None:
-                repo.description = description
-            repo.touch()
-
-        server.datastore.change(repo, apply)
-
-    await in_store(request, change)
+    await in_store(request, lambda: _change_repo(request, apply))
     return Response(b"")
 
 
 async def new_instance(request: Request) -> Response:
     server = server_of(request)
     spec = request.path_params["uuid"]
-    repo, node = server.datastore.resolve(spec)
-    if node.locked and not may_skip_locks(request):
+    _, node = server.datastore.resolve(spec)
+    skip_locks = may_skip_locks(request)
+    if node.locked and not skip_locks:
         raise bad_request(f"New data instance cannot be created on locked node {node.uuid}")
     body = await json_body(request, required=True)
     if not isinstance(body, dict):
         raise bad_request("Malformed JSON request in body: expected a JSON object")
-
-    def create():
-        repo, node = server.datastore.resolve(spec)
-        return server.new_instance(repo, node, Settings(body))
-
-    instance = await in_store(request, create)
+    instance, node = await in_store(request, lambda: server.new_instance(spec, Settings(body), skip_locks=skip_locks))
     return dvid_json("result", f"Added {instance.name} [{instance.typename}] to node {node.uuid}")
 
 
@@ -161,42 +170,13 @@ async def repo_log(request: Request) -> Response:
 
 
 async def append_repo_log(request: Request) -> Response:
-    server = server_of(request)
     lines = log_lines(await json_object(request))
 
-    def change() -> None:
-        repo, _ = server.datastore.resolve(request.path_params["uuid"])
+    def apply(repo: Repo) -> None:
+        repo.log.extend(log_line(m) for m in lines)
 
-        def apply() -> None:
-            repo.log.extend(log_line(m) for m in lines)
-            repo.touch()
-
-        server.datastore.change(repo, apply)
-
-    await in_store(request, change)
+    await in_store(request, lambda: _change_repo(request, apply))
     return Response(b"")
-
-
-def _parent_nodes(request: Request, specs: Any) -> tuple[Repo, list[Node]]:
-    if not isinstance(specs, list) or len(specs) < 2 or not all(isinstance(p, str) for p in specs):
-        raise bad_request("Must specify at least two parent UUIDs using 'parents' field")
-    datastore = server_of(request).datastore
-    nodes, repo = [], None
-    for spec in specs:
-        try:
-            parent_repo, node = datastore.resolve(spec)
-        except Exception as exc:
-            message = getattr(exc, "message", str(exc))
-            raise bad_request(f'can\'t match parent "{spec}": {message}')
-        if repo is None:
-            repo = parent_repo
-        elif parent_repo is not repo:
-            raise bad_request(f'parent "{spec}" is not in the same repo as the first parent')
-        if any(n is node for n in nodes):
-            raise bad_request(f'parent "{spec}" is given twice')
-        nodes.append(node)
-    assert repo is not None
-    return repo, nodes
 
 
 async def merge(request: Request) -> Response:
@@ -206,13 +186,8 @@ async def merge(request: Request) -> Response:
     if body.get("mergeType") != "conflict-free":
         raise bad_request("'mergeType' must be 'conflict-free' at this time")
     note = string_field(body, "note")
-    _parent_nodes(request, body.get("parents"))
-
-    def create() -> Node:
-        repo, parents = _parent_nodes(request, body.get("parents"))
-        return server.datastore.merge(repo, parents, note)
-
-    child = await in_store(request, create)
+    parents = body.get("parents")
+    child = await in_store(request, lambda: server.datastore.merge(parents, note))
     return dvid_json("child", child.uuid)
 
 
@@ -224,14 +199,8 @@ async def resolve(request: Request) -> Response:
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise bad_request("Must specify at least one data instance using 'data' field")
     note = string_field(body, "note")
-    repo, parents = _parent_nodes(request, body.get("parents"))
-    for name in names:
-        if name not in repo.instances:
-            raise bad_request(f'no data instance "{name}" in repo {repo.root}')
-    for p in parents:
-        if not p.locked:
-            raise bad_request("can't branch an unlocked node")
-    child = await in_store(request, lambda: resolve_conflicts(server, repo, parents, names, note))
+    parents = body.get("parents")
+    child = await in_store(request, lambda: resolve_conflicts(server.datastore, parents, names, note))
     return dvid_json("child", child.uuid)
 
 
@@ -244,9 +213,10 @@ async def delete_instance(request: Request) -> Response:
     """Extension: delete a data instance (its data is purged in the background)."""
     name = request.path_params["name"]
     server = server_of(request)
-    repo, _ = server.datastore.resolve(request.path_params["uuid"])
-    _check_destructive(request, repo)
-    await in_store(request, lambda: server.datastore.delete_instance(repo, name))
+    spec = request.path_params["uuid"]
+    server.datastore.resolve(spec)
+    check = _destructive_check(request)
+    repo = await in_store(request, lambda: server.delete_instance(spec, name, check))
     server.purge_soon()
     return PlainTextResponse(f'Deleted data instance "{name}" from repo {repo.root}\n')
 
@@ -255,12 +225,13 @@ async def rename_instance(request: Request) -> Response:
     """Extension: rename a data instance; body ``{"name": "<new name>"}``."""
     name = request.path_params["name"]
     server = server_of(request)
-    repo, _ = server.datastore.resolve(request.path_params["uuid"])
-    _check_destructive(request, repo)
+    spec = request.path_params["uuid"]
+    server.datastore.resolve(spec)
+    check = _destructive_check(request)
     new = string_field(await json_object(request, required=True), "name")
     if not new or "/" in new:
         raise bad_request("rename needs a new name without '/' in field 'name'")
-    await in_store(request, lambda: server.datastore.rename_instance(repo, name, new))
+    await in_store(request, lambda: server.rename_instance(spec, name, new, check))
     return PlainTextResponse(f'Renamed data instance "{name}" to "{new}"\n')
 
 

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from dvidpy import __version__
 from dvidpy.errors import bad_request
 from dvidpy.json_io import json_response
-from dvidpy.routes.context import is_admin, json_object, server_of
+from dvidpy.routes.context import in_store, is_admin, json_object, server_of
 from dvidpy.timefmt import now
 
 DATASTORE_VERSION = "0.11.0"
@@ -143,7 +143,7 @@ def server_info(request: Request) -> dict[str, str]:
 
 def types_in_use(request: Request) -> dict[str, str]:
     server = server_of(request)
-    used = {inst.typename for repo in server.datastore.repos.values() for inst in repo.instances.values()}
+    used = server.datastore.catalog().typenames()
     return {name: reg.datatype.url for name, reg in server.types.items() if name in used}
 
 
@@ -175,7 +175,8 @@ async def config(request: Request) -> Response:
 
 async def settings(request: Request) -> Response:
     """Admin-only run-time settings: ``throttle`` (max throttled ops) and ``gc`` (accepted, unused)."""
-    if not is_admin(request) and server_of(request).config.admin_token:
+    server = server_of(request)
+    if not is_admin(request) and server.config.admin_token:
         raise bad_request("POST on settings endpoint requires admin privileges (admintoken)")
     body = await json_object(request)
     parsed = {}
@@ -188,13 +189,13 @@ async def settings(request: Request) -> Response:
             raise bad_request(f"POST on settings endpoint had bad parsing of '{key}' key: {value!r} is not an integer")
     if parsed.get("throttle", 1) < 1:
         raise bad_request("POST on settings endpoint: 'throttle' must be at least 1")
-    throttle = server_of(request).throttle
     lines = []
     if "gc" in parsed:
         lines.append(f"Garbage collection target percentage {parsed['gc']} accepted (Python manages its own memory)\n")
     if "throttle" in parsed:
-        lines.append(f"Maximum throttled ops set to {parsed['throttle']} from {throttle.max_ops}\n")
-        throttle.max_ops = parsed["throttle"]
+        before = server.throttle.max_ops
+        await in_store(request, lambda: server.set_max_throttled_ops(parsed["throttle"]))
+        lines.append(f"Maximum throttled ops set to {parsed['throttle']} from {before}\n")
     return PlainTextResponse("".join(lines))
 
 

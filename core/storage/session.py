@@ -29,6 +29,8 @@ class Session:
         self._read: ReadTxn | None = None
         #: Called after an abort, to undo in-memory changes that rode on the transaction.
         self.on_abort: list = []
+        #: Called after a successful commit, to publish what the transaction changed.
+        self.on_commit: list = []
 
     @contextmanager
     def reading(self) -> Iterator[ReadTxn]:
@@ -79,12 +81,16 @@ class Session:
                 self.abort()
                 raise
         self.on_abort = []
+        done, self.on_commit = self.on_commit, []
+        for action in done:
+            action()
 
     def abort(self) -> None:
         txn, self._write = self._write, None
         if txn is not None:
             txn.abort()
         undo, self.on_abort = self.on_abort, []
+        self.on_commit = []
         for action in reversed(undo):
             action()
 
