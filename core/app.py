@@ -155,3 +155,22 @@ def create_app(config: Config, plugins: Plugins | None = None) -> Starlette:
     app.add_middleware(HTTPBasics, server=srv)
     srv.purge_soon()
     return app
+
+
+def worker_app() -> Starlette:
+    """The app of one worker process of ``dvidpy serve --workers N`` (uvicorn calls it).
+
+    The worker holds the data folder's worker lock shared for its whole life (a new server
+    refuses the folder while any worker of an old one lives) and ends when its supervisor does.
+    """
+    import os
+
+    from dvidpy.folder_lock import hold_as_worker
+    from dvidpy.logs import configure_logging, die_with_parent
+    from dvidpy.serving import WORKER_CONFIG_ENV, WORKER_LOG_ENV
+
+    config = Config.from_json(os.environ[WORKER_CONFIG_ENV])
+    configure_logging(config, os.environ.get(WORKER_LOG_ENV, "info"))
+    die_with_parent()
+    hold_as_worker(config.data)
+    return create_app(config)

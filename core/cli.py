@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--config", help="a TOML configuration file")
     serve.add_argument("--read-only", action="store_true", default=None, help="refuse every change")
+    serve.add_argument("--workers", type=int, help="worker processes serving the port (default: one per core)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=cmd_serve)
 
@@ -70,9 +71,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     try:
         config = load_config(args.config_file or args.config, data=args.data, host=args.host, port=args.port,
-                             read_only=args.read_only)
+                             read_only=args.read_only, workers=args.workers)
+        if config.workers < 0:
+            raise ConfigError(f"--workers must be 0 (one per core) or more, not {config.workers}")
         configure_logging(config, args.log_level)
-        return serve(config)
+        return serve(config, args.log_level)
     except (ConfigError, UnknownEngine) as exc:
         print(f"dvidpy: {exc}", file=sys.stderr)
         return 2

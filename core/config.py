@@ -24,11 +24,12 @@ refused by name rather than silently dropped.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import socket
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ class Config:
     store_options: dict[str, Any] = field(default_factory=dict)
     instance_id_start: int = 1
     mutation_id_start: int = 1_000_000_000
+    workers: int = 0  # 0: one per core (dvidpy.serving.default_workers)
     log_file: Path | None = None
     log_max_mb: int = 500
     log_max_days: int = 30
@@ -70,6 +72,21 @@ class Config:
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_json(self) -> str:
+        """The whole configuration as JSON (handed to worker processes)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("data", "log_file"):
+            values[name] = None if values[name] is None else str(values[name])
+        return json.dumps(values)
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        values = json.loads(text)
+        for name in ("data", "log_file"):
+            values[name] = None if values[name] is None else Path(values[name])
+        values["cors_domains"] = tuple(values["cors_domains"])
+        return cls(**values)
 
 
 # -- value readers: each checks one type and names the key when it is wrong ---------------------------
@@ -177,6 +194,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server", "cors_domains", to_field("cors_domains", as_strings),
             'origins allowed by CORS (["*"]); [] sends no CORS headers', aliases=("corsDomains",)),
     Setting("server", "note", to_field("note", as_str), "free text shown by /api/server/note"),
+    Setting("server", "workers", to_field("workers", as_int, lo=0, hi=256),
+            "worker processes serving the port (0: one per core)"),
     Setting("server", "admin_token", to_field("admin_token", as_str),
             "the admin token (also DVID_ADMIN_TOKEN); when set, admin routes need ?admintoken="),
     Setting("server", "instance_id_start", to_field("instance_id_start", as_int),

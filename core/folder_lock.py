@@ -16,6 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 LOCK_NAME = "dvidpy.lock"
+#: Held shared by every worker process for its whole life.
+WORKERS_LOCK_NAME = "dvidpy.workers.lock"
+_held: list[int] = []
 
 
 class FolderBusy(Exception):
@@ -45,6 +48,9 @@ class FolderLock:
             owner = os.pread(fd, 512, 0).decode(errors="replace").strip() or "pid unknown"
             os.close(fd)
             raise FolderBusy(folder, owner) from None
+        if not _workers_gone(folder):
+            os.close(fd)
+            raise FolderBusy(folder, "worker processes of an earlier server are still running")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}{', ' + address if address else ''}\n".encode(), 0)
         return cls(folder, fd)
@@ -72,3 +78,22 @@ class FolderLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = -1
+
+
+def _workers_gone(folder: Path) -> bool:
+    fd = os.open(folder / WORKERS_LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def hold_as_worker(folder: Path) -> None:
+    """Hold the folder's worker lock shared until this process ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / WORKERS_LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    _held.append(fd)

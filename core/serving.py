@@ -9,6 +9,7 @@ the engine and the mode.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import sys
@@ -16,6 +17,10 @@ from dataclasses import replace
 
 from dvidpy import __version__
 from dvidpy.config import Config
+
+#: How the supervisor hands a worker process its configuration and log level.
+WORKER_CONFIG_ENV = "DVIDPY_WORKER_CONFIG"
+WORKER_LOG_ENV = "DVIDPY_WORKER_LOG_LEVEL"
 from dvidpy.folder_lock import FolderBusy, FolderLock
 from dvidpy.storage.engine import engine_spec
 
@@ -37,19 +42,23 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def banner(config: Config, sock: socket.socket, engine: str) -> str:
+def default_workers() -> int:
+    """One worker process per core this process may run on: a request is CPU work under one
+    GIL, so a process per core is what uses the machine, and more only cost memory."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def banner(config: Config, sock: socket.socket, workers: int) -> str:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     mode = ", read-only" if config.read_only else (", writes allowed on committed nodes" if config.full_write else "")
+    processes = f", {workers} worker processes" if workers > 1 else ""
     return (f"dvidpy {__version__} serving http://{shown}:{port}/ (data {config.data.resolve()}, "
-            f"engine {engine}{mode})")
+            f"engine {config.engine}{mode}{processes})")
 
 
-def serve(config: Config) -> int:
-    import uvicorn
-
-    from dvidpy.app import create_app
-
+def serve(config: Config, log_level: str = "info") -> int:
+    """Take the folder, bind, print the banner, serve until SIGINT/SIGTERM; the exit code."""
     try:
         local = engine_spec(config.engine).local
         lock = FolderLock.take(config.data, address=f"{config.host}:{config.port}") if local else None
@@ -63,17 +72,48 @@ def serve(config: Config) -> int:
             print(f"dvidpy: cannot listen on {config.host}:{config.port}: {exc.strerror or exc}", file=sys.stderr)
             return 1
         config = replace(config, port=sock.getsockname()[1])  # the real port when asked for port 0
-        app = create_app(config)
-        print(banner(config, sock, app.state.server.engine.name), flush=True)
-        # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the
-        # handler it found; a no-op one lets the process finish normally (exit 0).
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: None)
-        server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
-                                               timeout_keep_alive=30))
-        server.run(sockets=[sock])
+        workers = config.workers or default_workers()
+        if workers > 1:
+            _serve_workers(config, sock, workers, log_level)
+        else:
+            _serve_here(config, sock)
         print("dvidpy stopped; store closed", flush=True)
         return 0
     finally:
         if lock is not None:
             lock.release()
+
+
+def _uvicorn_config(app, **kw):
+    import uvicorn
+
+    return uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, timeout_keep_alive=30, **kw)
+
+
+def _serve_here(config: Config, sock: socket.socket) -> None:
+    import uvicorn
+
+    from dvidpy.app import create_app
+
+    app = create_app(config)
+    print(banner(config, sock, 1), flush=True)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the
+    # handler it found; a no-op one lets the process finish normally (exit 0).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
+    uvicorn.Server(_uvicorn_config(app)).run(sockets=[sock])
+
+
+def _serve_workers(config: Config, sock: socket.socket, workers: int, log_level: str) -> None:
+    """N processes accept on the one socket; uvicorn's supervisor restarts any that dies.
+
+    Each worker builds its own app on the same store (LMDB is made for many processes) from
+    the configuration handed over in the environment.
+    """
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ[WORKER_CONFIG_ENV] = config.to_json()
+    os.environ[WORKER_LOG_ENV] = log_level
+    uv = _uvicorn_config("dvidpy.app:worker_app", factory=True, workers=workers)
+    print(banner(config, sock, workers), flush=True)
+    Multiprocess(uv, sockets=[sock]).run()

@@ -67,10 +67,10 @@ def test_types_lists_installed_and_hides_blocked_plugins(tmp_path):
     assert "testkv" not in names and "roi" not in names and "uint8blk" in names
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_serve_stops_cleanly_on_a_signal_and_keeps_its_data(tmp_path, sig):
+@pytest.mark.parametrize("sig, workers", [(signal.SIGINT, 1), (signal.SIGTERM, 2)], ids=["SIGINT-1", "SIGTERM-2"])
+def test_serve_stops_cleanly_on_a_signal_and_keeps_its_data(tmp_path, sig, workers):
     data = tmp_path / "data"
-    server = Served(tmp_path, "--data", str(data))
+    server = Served(tmp_path, "--data", str(data), "--workers", str(workers))
     port = server.port
     info = server.json("GET", "/api/server/info")
     assert info["Host"].endswith(f":{port}") and info["Storage backend"] == "lmdb"
@@ -84,7 +84,9 @@ def test_serve_stops_cleanly_on_a_signal_and_keeps_its_data(tmp_path, sig):
     code, out = server.stop(sig)
     assert code == 0, server.stderr()
     lines = out.splitlines()
-    assert lines[0] == f"dvidpy {__version__} serving http://127.0.0.1:{port}/ (data {data.resolve()}, engine lmdb)"
+    processes = ", 2 worker processes" if workers == 2 else ""
+    assert lines[0] == (f"dvidpy {__version__} serving http://127.0.0.1:{port}/ (data {data.resolve()}, "
+                        f"engine lmdb{processes})")
     assert lines[-1] == "dvidpy stopped; store closed"
     assert "Traceback" not in server.stderr()
 
@@ -112,6 +114,7 @@ server_name = "mygreatserver.test.com"
 note = "configured"
 read_only = true
 max_throttled_ops = 2
+workers = 1
 """)
     server = Served(tmp_path, "--config", str(config), free_port=False)
     try:

@@ -83,7 +83,7 @@ def test_a_busy_port_is_one_line_and_exit_1(tmp_path):
 
 def test_the_banner_tells_the_truth_and_its_url_opens_a_page(tmp_path):
     data = tmp_path / "data"
-    with Served(tmp_path, "--data", str(data), "--read-only") as server:
+    with Served(tmp_path, "--data", str(data), "--read-only", "--workers", "1") as server:
         assert server.banner == (f"dvidpy {__version__} serving http://127.0.0.1:{server.port}/ "
                                  f"(data {data.resolve()}, engine lmdb, read-only)")
         status, body = server.request("GET", "/")
@@ -99,6 +99,7 @@ def test_dvid_config_form_positionally(tmp_path):
         rwMode = "readonly"
         corsDomains = ["https://example.org"]
         note = "from DVID's file"
+        workers = 2
 
         [logging]
         logfile = "logs/dvid.log"
@@ -111,7 +112,7 @@ def test_dvid_config_form_positionally(tmp_path):
         path = "dvid-data"
     """))
     with Served(tmp_path, str(config), free_port=False) as server:
-        assert server.banner.endswith(f"(data {tmp_path / 'dvid-data'}, engine lmdb, read-only)")
+        assert server.banner.endswith(f"(data {tmp_path / 'dvid-data'}, engine lmdb, read-only, 2 worker processes)")
         info = server.json("GET", "/api/server/info")
         assert (info["Note"], info["Mode"], info["TOML location"]) == ("from DVID's file", "read only", str(config))
         status, _ = server.request("GET", "/api/heartbeat", headers={"Origin": "https://example.org"})

@@ -9,6 +9,7 @@ Ported scenarios: DVID's server/web_test.go (TestLatencies) and server/server_lo
 
 from __future__ import annotations
 
+import os
 import re
 import types
 
@@ -62,7 +63,7 @@ def test_help_for_a_type(dvid):
 
 
 INFO_KEYS = {"Cores", "Maximum Cores", "Datastore Version", "DVID Version", "Storage backend", "Server time",
-             "Server uptime", "Host", "Note", "TOML location", "Max Open Files"}
+             "Server uptime", "Host", "Note", "TOML location", "Max Open Files", "Process"}
 
 
 def test_server_info(make_dvid):
@@ -78,6 +79,7 @@ def test_server_info(make_dvid):
         "0.11.0", "lmdb", "free text", "")
     assert info["DVID Version"].startswith("dvidpy ")
     assert int(info["Cores"]) >= 1 and int(info["Maximum Cores"]) >= int(info["Cores"])
+    assert info["Process"] == str(os.getpid())  # the worker process that answered
     assert re.fullmatch(r"\d+h\d+m\d+\.\d{6}s", info["Server uptime"])
     assert dvid.ok("GET", "/api/server/info/").json()["Host"] == "mygreatserver.test.com:8000"
 

@@ -127,6 +127,7 @@ def server_info(request: Request) -> dict[str, str]:
         "Host": config.host_label,
         "Note": config.note,
         "TOML location": config.toml_path,
+        "Process": str(os.getpid()),
     }
     if config.read_only:
         info["Mode"] = "read only"

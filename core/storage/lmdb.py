@@ -154,14 +154,11 @@ class LMDBEngine(Engine):
         if self._env.info()["map_size"] < wanted:
             self._env.set_mapsize(wanted)
         self.created = self._env.stat()["entries"] == 0
+        # Reader slots left by a process that died (a killed worker) would keep old pages alive.
+        self._env.reader_check()
 
     def begin_read(self) -> ReadTxn:
-        self._gate.enter()
-        try:
-            return _LMDBRead(self._env.begin(write=False, buffers=True))
-        except BaseException:
-            self._gate.leave()
-            raise
+        return _LMDBRead(self._begin(write=False))
 
     def end_read(self, txn: ReadTxn) -> None:
         assert isinstance(txn, _LMDBRead)
@@ -171,9 +168,24 @@ class LMDBEngine(Engine):
             self._gate.leave()
 
     def begin_write(self) -> WriteTxn:
+        return _LMDBWrite(self._begin(write=True), self)
+
+    def _begin(self, *, write: bool) -> lmdb.Transaction:
+        """A transaction through the gate. If another process grew the map, LMDB refuses new
+        transactions here until this process adopts the new size (``set_mapsize(0)``)."""
+        for _ in range(3):
+            self._gate.enter()
+            try:
+                return self._env.begin(write=write, buffers=True)
+            except lmdb.MapResizedError:
+                self._gate.leave()
+                self._gate.exclusive(lambda: self._env.set_mapsize(0))
+            except BaseException:
+                self._gate.leave()
+                raise
         self._gate.enter()
         try:
-            return _LMDBWrite(self._env.begin(write=True, buffers=True), self)
+            return self._env.begin(write=write, buffers=True)
         except BaseException:
             self._gate.leave()
             raise
@@ -183,7 +195,15 @@ class LMDBEngine(Engine):
         return self._env.info()["map_size"]
 
     def grow(self) -> None:
-        self._gate.exclusive(lambda: self._env.set_mapsize(self.map_size * 2))
+        """Double the map, unless another process grew it meanwhile (then adopt its size)."""
+        before = self.map_size
+
+        def resize() -> None:
+            self._env.set_mapsize(0)  # adopt a size another process may have set
+            if self.map_size <= before:
+                self._env.set_mapsize(before * 2)
+
+        self._gate.exclusive(resize)
 
     def describe(self) -> str:
         return f"lmdb @ {self.path}"
