@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs or (1 if args.quick else 5)
     with tempfile.TemporaryDirectory(prefix="dvidpy-bench-") as tmp:
         t0 = time.perf_counter()
-        suite = Suite(Path(tmp), size=size, runs=runs)
+        suite = Suite(Path(tmp), size=size, runs=runs, quick=args.quick)
         try:
             results = suite.run()
         finally:

@@ -30,10 +30,32 @@ def targets(results: list[dict], size: int) -> list[dict]:
             if other:
                 ratio = round(other["ms"] / xy["ms"], 2)
                 out.append({"target": f"{plane} png within 2x of xy", "value": ratio, "met": ratio <= 2})
+    out += _concurrency_targets(results)
     for name in ("grayscale", "labels"):
         mem = _find(results, f"peak memory GET {name}")
         if mem:
             out.append({"target": f"peak memory of a wide {name} GET <= 3x the response", "value": mem["x_response"], "met": mem["x_response"] <= 3})
+    return out
+
+
+def _rate(results: list[dict], clients: int, workers: int) -> float | None:
+    row = _find(results, f"64^3 chunk GETs, {clients} client processes, {workers} workers")
+    return row["requests_per_s"] if row else None
+
+
+def _concurrency_targets(results: list[dict]) -> list[dict]:
+    out = []
+    base, best = _rate(results, 1, 1), _rate(results, 8, 2)
+    if base and best:
+        ratio = round(best / base, 2)
+        out.append({"target": "64^3 chunks: 8 clients on 2 workers >= 1.5x 1 client on 1 worker", "value": ratio,
+                    "met": ratio >= 1.5})
+    for workers in (1, 2, 4):
+        one, eight = _rate(results, 1, workers), _rate(results, 8, workers)
+        if one and eight:
+            ratio = round(eight / one, 2)
+            out.append({"target": f"64^3 chunks on {workers} workers: 8 clients >= 1 client", "value": ratio,
+                        "met": ratio >= 1.0})
     return out
 
 
@@ -54,6 +76,11 @@ def print_table(report: dict) -> None:
         cells.append(f"{r['x_peer']:>7.2f}" if "x_peer" in r else " " * 7)
         extra = f"  {r['points_per_s']:,} points/s" if "points_per_s" in r else ""
         print(" ".join(cells) + extra)
+    for r in report["results"]:
+        if "requests_per_s" in r:
+            print(f"{r['name']:<60} {r['requests_per_s']:>8,} req/s")
+        elif "ms_under_load" in r:
+            print(f"{r['name']:<60} {r['ms_under_load']:>8.2f} ms")
     for r in report["results"]:
         if "x_response" in r:
             print(f"{r['name']}: server grew {r['peak_growth_bytes'] / 2**20:.1f} MiB for a "

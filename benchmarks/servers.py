@@ -77,9 +77,13 @@ def _status_kib(pid: int, field: str) -> int:
     return 0
 
 
-def dvidpy_server(data: Path, *, sync: bool = True) -> Process:
-    """``dvidpy serve`` on ``data``; ``sync=False`` is the ingest mode (``[store] sync = false``)."""
-    args = ["-m", "dvidpy", "serve", "--data", str(data), "--log-level", "warning"]
+def dvidpy_server(data: Path, *, sync: bool = True, workers: int = 1) -> Process:
+    """``dvidpy serve`` on ``data``; ``sync=False`` is the ingest mode (``[store] sync = false``).
+
+    One worker process by default, so that per-request times and the peak memory of the
+    process are the same measurement on every machine; the concurrency rows vary it.
+    """
+    args = ["-m", "dvidpy", "serve", "--data", str(data), "--log-level", "warning", "--workers", str(workers)]
     if not sync:
         data.mkdir(parents=True, exist_ok=True)
         config = data.parent / f"{data.name}-ingest.toml"

@@ -8,6 +8,7 @@ from pathlib import Path
 import lz4.block
 import numpy as np
 
+from dvidpy.benchmarks import concurrency
 from dvidpy.benchmarks.client import Client, timed
 from dvidpy.benchmarks.peer import ZarrPeer, available
 from dvidpy.benchmarks.servers import dvidpy_server, trivial_server
@@ -17,8 +18,8 @@ SLAB = 64
 
 
 class Suite:
-    def __init__(self, tmp: Path, size: int, runs: int) -> None:
-        self.size, self.runs, self.tmp = size, runs, tmp
+    def __init__(self, tmp: Path, size: int, runs: int, quick: bool = False) -> None:
+        self.size, self.runs, self.tmp, self.quick = size, runs, tmp, quick
         print(f"generating {size}^3 grayscale and label volumes ...", flush=True)
         self.gray = grayscale(size)
         self.labels = labels(size)
@@ -63,7 +64,17 @@ class Suite:
         self.label_point()
         self.memory("grayscale", self.gray, self.wide())
         self.memory("labels", self.labels, self.wide())
+        self.concurrency()
         return self.results
+
+    def concurrency(self) -> None:
+        """The scaling rows, on the same data, with servers of 1, 2 and 4 worker processes."""
+        self.client.close()
+        self.dvid.stop()
+        self.results += concurrency.rows(lambda data, workers: dvidpy_server(data, workers=workers),
+                                         self.tmp / "data", self.node, self.size, self.runs, self.quick)
+        self.dvid = dvidpy_server(self.tmp / "data")
+        self.client = Client(self.dvid.port)
 
     def cube_sizes(self) -> list[int]:
         return sorted({min(64, self.size), min(256, self.size)})

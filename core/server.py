@@ -285,16 +285,18 @@ class Server:
                     repo, node, instance = self._recheck(target, self.datastore.catalog(txn))
                     repo = Repo.from_record(repo.to_record())  # the request's own copy to change
                     node, instance = repo.nodes[node.version_id], repo.instances[instance.name]
-                else:
-                    with session.reading() as txn:
-                        repo, node, instance = self._recheck(target, self.datastore.catalog(txn))
-                req = make(session, repo, node, instance)
-                return self.datatype(instance.typename).handle(req)
+                    return self._handle(make(session, repo, node, instance))
+                with session.reading() as txn:  # one snapshot for the metadata and the data
+                    repo, node, instance = self._recheck(target, self.datastore.catalog(txn))
+                    return self._handle(make(session, repo, node, instance))
 
         try:
             return with_room(self.engine, attempt)
         except VersionConflict as exc:
             raise bad_request(str(exc)) from exc
+
+    def _handle(self, req: InstanceRequest) -> Response:
+        return self.datatype(req.instance.typename).handle(req)
 
     def _recheck(self, target: Target, catalog: Catalog) -> tuple[Repo, Node, Instance]:
         try:
