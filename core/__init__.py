@@ -19,6 +19,7 @@ from dvidpy.datatypes import (
     Endpoint,
     InstanceRequest,
     Region,
+    RequestHead,
 )
 from dvidpy.errors import DVIDError, bad_request, not_found
 from dvidpy.hookspecs import hookimpl
@@ -54,6 +55,7 @@ __all__ = [
     "ANY_VERB",
     "MUTATING_VERBS",
     "InstanceRequest",
+    "RequestHead",
     "Region",
     "Instance",
     "Settings",

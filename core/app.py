@@ -89,9 +89,7 @@ class HTTPBasics:
             if message["type"] == "http.response.start":
                 counts["status"] = message["status"]
                 if origin is not None:
-                    message["headers"] = list(message.get("headers", [])) + [
-                        (b"access-control-allow-origin", origin)
-                    ]
+                    message["headers"] = list(message.get("headers", [])) + self._cors_headers(origin)
             elif message["type"] == "http.response.body":
                 counts["out"] += len(message.get("body", b""))
             await send(message)
@@ -103,14 +101,21 @@ class HTTPBasics:
             if log.isEnabledFor(logging.INFO):
                 _log_request(scope, counts, started)
 
+    def _cors_headers(self, origin: bytes) -> list[tuple[bytes, bytes]]:
+        """The origin allowed, and ``Vary: Origin`` when the answer depends on it (caches must
+        not hand one origin's answer to another)."""
+        headers = [(b"access-control-allow-origin", origin)]
+        if not self.any_origin:
+            headers.append((b"vary", b"Origin"))
+        return headers
+
     async def _preflight(self, origin: bytes | None, send: Send) -> None:
         headers = [
             (b"allow", b"DELETE, GET, HEAD, OPTIONS, POST, PUT"),
             (b"content-length", b"0"),
         ]
         if origin is not None:
-            headers += [
-                (b"access-control-allow-origin", origin),
+            headers += self._cors_headers(origin) + [
                 (b"access-control-allow-methods", b"DELETE, GET, HEAD, OPTIONS, POST, PUT"),
                 (b"access-control-allow-headers", b"Authorization, Content-Type, Content-Encoding"),
                 (b"access-control-max-age", b"86400"),

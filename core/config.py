@@ -59,6 +59,8 @@ class Config:
     instance_id_start: int = 1
     mutation_id_start: int = 1_000_000_000
     workers: int = 0  # 0: one per core (dvidpy.serving.default_workers)
+    max_request_bytes: int = 3 << 30
+    request_timeout: float = 120.0
     log_file: Path | None = None
     log_max_mb: int = 500
     log_max_days: int = 30
@@ -109,6 +111,12 @@ def as_bool(key: str, value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     raise ConfigError(f"{key} must be true or false, not {value!r}")
+
+
+def as_seconds(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ConfigError(f"{key} must be a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def as_str(key: str, value: Any) -> str:
@@ -196,6 +204,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server", "note", to_field("note", as_str), "free text shown by /api/server/note"),
     Setting("server", "workers", to_field("workers", as_int, lo=0, hi=256),
             "worker processes serving the port (0: one per core)"),
+    Setting("server", "max_request_bytes", to_field("max_request_bytes", as_int, lo=1),
+            "the most bytes one request's answer or decoded body may take (3 GiB, DVID's limit)"),
+    Setting("server", "request_timeout", to_field("request_timeout", as_seconds),
+            "seconds a request may work before it is stopped and its transaction released (120)"),
     Setting("server", "admin_token", to_field("admin_token", as_str),
             "the admin token (also DVID_ADMIN_TOKEN); when set, admin routes need ?admintoken="),
     Setting("server", "instance_id_start", to_field("instance_id_start", as_int),

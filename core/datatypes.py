@@ -62,7 +62,7 @@ class Endpoint:
     verbs: tuple[str, ...] = ("GET",)
     refusal: str = "{keyword} endpoint does not support {method}"
     mutates: tuple[str, ...] = MUTATING_VERBS
-    size: Callable[[InstanceRequest], int] | None = None
+    size: Callable[..., int] | None = None
 
     def takes(self, method: str) -> bool:
         return method in self.verbs or (method == "HEAD" and "GET" in self.verbs)
@@ -82,13 +82,13 @@ class RequestServices(Protocol):
 
 
 @dataclass
-class InstanceRequest:
-    """One HTTP request to a data instance, as its datatype sees it.
+class RequestHead:
+    """What is known of a request to a data instance before its body is read: enough to size
+    its work (an :class:`Endpoint`'s ``size`` rule gets this).
 
     ``parts`` is the URL path after ``/api/`` split on ``/`` (trailing empty part dropped), as
     DVID's handlers see it: ``parts[0] == "node"``, ``parts[2]`` the data name, ``parts[3]`` the
-    keyword; ``args`` are the parts after the keyword. ``store`` is the instance's data seen
-    from the request's version, inside the request's one transaction.
+    keyword; ``args`` are the parts after the keyword.
     """
 
     method: str
@@ -96,12 +96,7 @@ class InstanceRequest:
     parts: list[str]
     query: Mapping[str, str]
     headers: Mapping[str, str]
-    body: bytes
     instance: Instance
-    store: VersionedStore
-    _repo: Repo = field(repr=False)
-    _node: Node = field(repr=False)
-    _services: RequestServices = field(repr=False)
 
     @property
     def keyword(self) -> str:
@@ -110,6 +105,21 @@ class InstanceRequest:
     @property
     def args(self) -> list[str]:
         return self.parts[4:]
+
+
+@dataclass
+class InstanceRequest(RequestHead):
+    """One HTTP request to a data instance, as its datatype sees it: the :class:`RequestHead`
+    with its body, and ``store``, the instance's data seen from the request's version inside
+    the request's one transaction.
+    """
+
+    body: bytes
+    store: VersionedStore
+    max_request_bytes: int = field(repr=False)
+    _repo: Repo = field(repr=False)
+    _node: Node = field(repr=False)
+    _services: RequestServices = field(repr=False)
 
     @property
     def uuid(self) -> str:
@@ -230,6 +240,13 @@ class Datatype:
     def endpoint(self, keyword: str) -> Endpoint | None:
         return self._table.get(keyword)
 
+    def request_size(self, head: RequestHead) -> int | None:
+        """The bytes ``head``'s answer or decoded body will take, if its endpoint can tell."""
+        endpoint = self._table.get(head.keyword)
+        if endpoint is None or endpoint.size is None or not endpoint.takes(head.method):
+            return None
+        return endpoint.size(self, head)
+
     def is_mutation(self, method: str, keyword: str) -> bool:
         """Whether ``method`` on ``keyword`` changes data (so a committed node refuses it)."""
         endpoint = self._table.get(keyword)
@@ -267,6 +284,9 @@ class Datatype:
         targets = req.sync_targets(body.get("sync", ""))
         for other in targets:
             self.check_sync(req, other)
+            if _follows(other, req.instance, req.instances()):
+                raise bad_request(f"Unable to sync {req.instance.name} with {other.name}: "
+                                  f"{other.name} already follows {req.instance.name}, so the syncs would make a cycle")
         replace = query_flag(req.query.get("replace"))
         wanted = [t.data_uuid for t in targets]
 
@@ -301,6 +321,20 @@ class Datatype:
 
 
 Datatype._table = {e.keyword: e for e in Datatype.endpoints}
+
+def _follows(start: Instance, target: Instance, instances: list[Instance]) -> bool:
+    """Whether ``start`` is ``target`` or follows it through a chain of syncs."""
+    by_uuid = {inst.data_uuid: inst for inst in instances}
+    seen, todo = set(), [start]
+    while todo:
+        inst = todo.pop()
+        if inst.data_uuid == target.data_uuid:
+            return True
+        if inst.data_uuid not in seen:
+            seen.add(inst.data_uuid)
+            todo += [by_uuid[u] for u in inst.syncs if u in by_uuid]
+    return False
+
 
 #: ``POST .../sync``, for datatypes that follow other instances (they add it to their table).
 SYNC = Endpoint("sync", Datatype.serve_sync, ("POST",), "Only POST allowed to sync endpoint")

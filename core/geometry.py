@@ -12,6 +12,8 @@ Conventions (DVID's):
 from __future__ import annotations
 
 import json
+import math
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,14 +59,17 @@ def parse_point3(text: str, sep: str = "_", *, what: str = "point") -> Point3:
 
 
 def parse_floats(text: str, ndims: int = 3, sep: str = ",", *, what: str = "value") -> tuple[float, ...]:
-    """Floats joined by ``sep`` (spaces allowed), exactly ``ndims`` of them."""
+    """Finite floats joined by ``sep`` (spaces allowed), exactly ``ndims`` of them."""
     parts = text.split(sep)
     if len(parts) != ndims:
         raise bad_request(f"{what} must have {ndims} components, not {len(parts)}: {text!r}")
     try:
-        return tuple(float(p.strip()) for p in parts)
+        values = tuple(float(p.strip()) for p in parts)
     except ValueError:
-        raise bad_request(f"cannot parse {what} {text!r} as {ndims} numbers")
+        raise bad_request(f"cannot parse {what} {text!r} as {ndims} numbers") from None
+    if not all(math.isfinite(v) for v in values):
+        raise bad_request(f"{what} {text!r} must be finite numbers")
+    return values
 
 
 class Shape(Enum):
@@ -255,6 +260,9 @@ def check_positive(box: Subvolume) -> None:
 # -- JSON point lists (label queries, ROI point queries) ------------------------------------------
 
 _BRACKETS_TO_SPACES = bytes.maketrans(b"[]", b"  ")
+#: Whitespace inside what the fast path would read as one number, and JSON's forbidden leading zeros.
+_SPLIT_NUMBER = re.compile(rb"[0-9][ \t\r\n]+[-0-9]")
+_LEADING_ZERO = re.compile(rb"(?<![0-9])-?0[0-9]")
 
 
 def parse_point_list(body: bytes, what: str) -> np.ndarray:
@@ -264,6 +272,8 @@ def parse_point_list(body: bytes, what: str) -> np.ndarray:
     100k-point queries; anything else goes through ``json`` for a precise 400 starting ``what``.
     """
     compact = body.translate(None, b" \t\r\n")
+    if compact != body and _SPLIT_NUMBER.search(body):
+        compact = b""  # "1 2" is two tokens in JSON, not 12: let json say what is wrong
     if compact == b"[]":
         return np.zeros((0, 3), dtype=np.int64)
     points = _integer_triples(compact)
@@ -278,7 +288,7 @@ def _integer_triples(compact: bytes) -> np.ndarray | None:
     """``[[x,y,z],...]`` with plain integers: the punctuation left after removing digits and
     signs must be exactly that of N triples, then numpy reads the 3N numbers; else None."""
     n = compact.count(b"[") - 1
-    if n < 1 or compact.translate(None, b"0123456789-") != b"[" + b"[,,]," * (n - 1) + b"[,,]]":
+    if n < 1 or _LEADING_ZERO.search(compact) or compact.translate(None, b"0123456789-") != b"[" + b"[,,]," * (n - 1) + b"[,,]]":
         return None
     if b"--" in compact or b"-," in compact or b"-]" in compact:
         return None
@@ -296,6 +306,8 @@ def _json_points(body: bytes, what: str) -> np.ndarray:
         data = json.loads(body or b"")
     except ValueError as exc:
         raise bad_request(f"{what}: {exc}")
+    except RecursionError:
+        raise bad_request(f"{what}: JSON nested too deeply") from None
     if not isinstance(data, list):
         raise bad_request(f"{what}: expected a list of [x, y, z] integer points")
     for i, point in enumerate(data):

@@ -66,6 +66,10 @@ def encode_image(pixels: np.ndarray, fmt: ImageFormat = ImageFormat(), *, png_le
     """Encode a carrier array (see the module docstring) in the requested format."""
     if fmt.kind == "png":
         return encode_png(pixels, png_level)
+    limit = _SIDE_LIMITS.get(fmt.kind)
+    if limit is not None and max(pixels.shape[:2]) > limit:
+        height, width = pixels.shape[:2]
+        raise bad_request(f"a {fmt.kind} image can be at most {limit} pixels on a side, not {width} x {height}")
     image = _to_pillow(pixels, fmt.kind)
     buf = io.BytesIO()
     if fmt.kind == "jpeg":
@@ -75,6 +79,10 @@ def encode_image(pixels: np.ndarray, fmt: ImageFormat = ImageFormat(), *, png_le
     else:
         image.save(buf, "BMP")
     return buf.getvalue()
+
+
+#: The largest side each format can hold (JPEG's header fields are 16 bits).
+_SIDE_LIMITS = {"jpeg": 65535}
 
 
 def _to_pillow(pixels: np.ndarray, kind: str) -> Image.Image:

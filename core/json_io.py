@@ -24,6 +24,8 @@ def parse_json(raw: bytes | str, what: str, *, empty_is_null: bool = True) -> An
         return json.loads(raw or (b"null" if empty_is_null else b""))
     except ValueError as exc:
         raise bad_request(f"{what}: {exc}") from None
+    except RecursionError:
+        raise bad_request(f"{what}: JSON nested too deeply") from None
 
 
 def json_text(data: Any) -> str:

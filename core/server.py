@@ -20,14 +20,14 @@ from dvidpy.catalog import Catalog
 from dvidpy.codecs import Compression, checksum_text, parse_checksum
 from dvidpy.config import Config
 from dvidpy.datastore import Datastore, Edit
-from dvidpy.folder_lock import FolderLock
 from dvidpy.datatypes import Datatype, InstanceRequest, Region
-from dvidpy.errors import bad_request
+from dvidpy.errors import bad_request, unavailable
+from dvidpy.folder_lock import FolderLock
 from dvidpy.instances import RESERVED_NAMES, Instance, Settings, parse_tags
 from dvidpy.load import Latencies, LoadMonitor
 from dvidpy.plugin_manager import Plugins
 from dvidpy.storage.engine import open_engine, with_room
-from dvidpy.storage.session import Session
+from dvidpy.storage.session import PastDeadline, Session
 from dvidpy.storage.versioned import VersionConflict, VersionedStore
 from dvidpy.throttle import Throttle
 from dvidpy.timefmt import log_line
@@ -278,8 +278,10 @@ class Server:
         the request runs again from the start.
         """
 
+        deadline = time.monotonic() + self.config.request_timeout
+
         def attempt() -> Response:
-            with Session(self.engine, writable=target.writable) as session:
+            with Session(self.engine, writable=target.writable, deadline=deadline) as session:
                 if target.mutation:
                     txn = session.writer()
                     repo, node, instance = self._recheck(target, self.datastore.catalog(txn))
@@ -294,6 +296,9 @@ class Server:
             return with_room(self.engine, attempt)
         except VersionConflict as exc:
             raise bad_request(str(exc)) from exc
+        except PastDeadline:
+            raise unavailable(f"the request ran longer than this server's request_timeout "
+                              f"({self.config.request_timeout} s) and was stopped; nothing was written") from None
 
     def _handle(self, req: InstanceRequest) -> Response:
         return self.datatype(req.instance.typename).handle(req)

@@ -107,17 +107,14 @@ class Repo:
         return self._walk_down(start)
 
     def _walk_down(self, node: Node) -> Node:
+        """Follow a branch to its open end. A node has one child per branch, except when a merge
+        added a second one (merging a node that had a child on its branch already): then the
+        branch keeps the leaf it had, through its own child, as DVID does."""
         while True:
             same = [self.nodes[c] for c in node.children if self.nodes[c].branch == node.branch]
             if not same:
                 return node
-            if len(same) > 1:
-                label = node.branch or MASTER
-                raise bad_request(
-                    f'branch "{label}" has more than 1 child: '
-                    + ", ".join(n.uuid for n in same)
-                )
-            node = same[0]
+            node = min(same, key=lambda n: (len(n.parents) > 1, n.version_id))
 
     def branch_versions(self, branch: str) -> list[str]:
         """UUIDs from the leaf of ``branch`` back to the root (DVID's branch ancestry list).

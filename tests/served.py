@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import os
@@ -20,6 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {k: v for k, v in os.environ.items() if k not in ("DVIDPY_BLOCK_PLUGINS", "DVID_ADMIN_TOKEN")}
 BANNER = re.compile(r"serving http://(?P<host>[^ ]+):(?P<port>\d+)/")
+#: Every server started, so none outlives the test run even when a test fails before stop().
+_STARTED: list[subprocess.Popen] = []
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for proc in _STARTED:
+        if proc.poll() is None:
+            proc.kill()
 
 
 def cli(*args: str, env: dict | None = None, cwd: Path = ROOT, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -50,6 +60,7 @@ class Served:
         self.log = self.log_path.open("w+")
         self.proc = subprocess.Popen([sys.executable, "-m", "dvidpy", "serve", *args], cwd=cwd, env=env or ENV,
                                      stdout=subprocess.PIPE, stderr=self.log, text=True, bufsize=1)
+        _STARTED.append(self.proc)
         self.stdout_lines: list[str] = []
         self.port = self._wait_for_banner(timeout)
         self._wait_until_answering(timeout)

@@ -60,9 +60,39 @@ def may_skip_locks(request: Request) -> bool:
     return is_admin(request) or server_of(request).config.full_write
 
 
+#: The most a core route's JSON body may hold (repo and instance settings, notes, logs).
+MAX_JSON_BODY = 16 << 20
+
+
+def body_cap(decoded_size: int | None, limit: int) -> int:
+    """The most body bytes to accept for a request whose decoded body will hold ``decoded_size``
+    bytes (if known): that plus what a compressed transfer may add, and never over ``limit``."""
+    if decoded_size is None:
+        return limit
+    return min(limit, decoded_size + decoded_size // 64 + 1024)
+
+
+async def read_body(request: Request, cap: int) -> bytes:
+    """The request body, refused (400) as soon as it is known to exceed ``cap`` bytes: from its
+    declared Content-Length before anything is read, else while it arrives."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise bad_request(f"Content-Length {declared!r} is not a byte count")
+        if int(declared) > cap:
+            raise bad_request(f"request body of {int(declared)} bytes is larger than the {cap} bytes this request may send")
+    chunks, total = [], 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > cap:
+            raise bad_request(f"request body is larger than the {cap} bytes this request may send")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def json_body(request: Request, *, required: bool = False) -> Any:
     """The body as JSON (None when empty and not required), or DVID's malformed-JSON 400."""
-    raw = await request.body()
+    raw = await read_body(request, MAX_JSON_BODY)
     if not raw.strip():
         if required:
             raise bad_request("Malformed JSON request in body: unexpected end of JSON input")

@@ -17,11 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dvidpy.datatypes import InstanceRequest
+from dvidpy.datatypes import InstanceRequest, RequestHead
 from dvidpy.errors import bad_request, not_found
 from dvidpy.instances import RESERVED_NAMES
 from dvidpy.json_io import dvid_json
-from dvidpy.routes.context import check_writable, in_store, is_admin, may_skip_locks, server_of
+from dvidpy.routes.context import body_cap, check_writable, in_store, is_admin, may_skip_locks, read_body, server_of
 from dvidpy.server import Target
 from dvidpy.storage import keys
 from dvidpy.storage.session import Session
@@ -73,7 +73,12 @@ async def dispatch(request: Request, name: str) -> Response:
     skip_locks = may_skip_locks(request)
     if mutation and instance.versioned and node.locked and not skip_locks:
         raise bad_request(f'Cannot do {request.method} on endpoint "{keyword}" of locked node {node.uuid}')
-    body = await request.body()
+    limit = server.config.max_request_bytes
+    head = RequestHead(request.method, request.url.path, parts, request.query_params, request.headers, instance)
+    size = datatype.request_size(head)
+    if size is not None and size > limit:
+        raise bad_request(f"Requested payload ({size} bytes) exceeds this DVID server's set limit ({limit})")
+    body = await read_body(request, body_cap(size, limit))
     target = Target(
         uuid=node.uuid, name=name, data_uuid=instance.data_uuid, method=request.method, keyword=keyword,
         mutation=mutation, writable=mutation and (not server.config.read_only or is_admin(request)),
@@ -90,6 +95,7 @@ async def dispatch(request: Request, name: str) -> Response:
             body=body,
             instance=instance,
             store=server.versioned_store(session, repo, node, instance),
+            max_request_bytes=limit,
             _repo=repo,
             _node=node,
             _services=server,

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from dvidpy import __version__
 from dvidpy.errors import bad_request
 from dvidpy.json_io import json_response
-from dvidpy.routes.context import in_store, is_admin, json_object, server_of
+from dvidpy.routes.context import in_store, is_admin, json_object, route, server_of
 from dvidpy.timefmt import now
 
 DATASTORE_VERSION = "0.11.0"
@@ -186,10 +186,12 @@ async def settings(request: Request) -> Response:
             raise bad_request(f"POST on settings endpoint had unknown key '{key}'")
         try:
             parsed[key] = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise bad_request(f"POST on settings endpoint had bad parsing of '{key}' key: {value!r} is not an integer")
     if parsed.get("throttle", 1) < 1:
         raise bad_request("POST on settings endpoint: 'throttle' must be at least 1")
+    if parsed.get("throttle", 1) > MAX_THROTTLE:
+        raise bad_request(f"POST on settings endpoint had bad parsing of 'throttle' key: at most {MAX_THROTTLE}")
     lines = []
     if "gc" in parsed:
         lines.append(f"Garbage collection target percentage {parsed['gc']} accepted (Python manages its own memory)\n")
@@ -198,6 +200,10 @@ async def settings(request: Request) -> Response:
         await in_store(request, lambda: server.set_max_throttled_ops(parsed["throttle"]))
         lines.append(f"Maximum throttled ops set to {parsed['throttle']} from {before}\n")
     return PlainTextResponse("".join(lines))
+
+
+#: The most throttled operations that may be allowed at once (each is a slot file).
+MAX_THROTTLE = 1024
 
 
 def _both(path: str, endpoint, methods: list[str]) -> list[Route]:
@@ -217,5 +223,6 @@ ROUTES = [
     *_both("/api/server/types", types, ["GET"]),
     *_both("/api/server/compiled-types", all_types, ["GET"]),
     *_both("/api/server/config", config, ["GET"]),
-    *_both("/api/server/settings", settings, ["POST"]),
+    route("/api/server/settings", POST=settings),
+    route("/api/server/settings/", POST=settings),
 ]

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from dvidpy.errors import unavailable
+
 T = TypeVar("T")
 
 #: How often one piece of work may grow the store and start again. Each growth doubles LMDB's
@@ -35,6 +37,10 @@ class UnknownEngine(ValueError):
 
 class StoreFull(Exception):
     """The engine ran out of room for a transaction; it may be retried after :meth:`Engine.grow`."""
+
+
+class StoreBusy(Exception):
+    """The store could not grow now (other transactions stayed open); try again later."""
 
 
 class ReadTxn(ABC):
@@ -141,7 +147,10 @@ def with_room(engine: Engine, attempt: Callable[[], T]) -> T:
             if tries == MAX_STORE_RETRIES - 1:
                 raise
             logging.getLogger("dvidpy").info("store full; growing it and starting again")
-            engine.grow()
+            try:
+                engine.grow()
+            except StoreBusy as exc:
+                raise unavailable(f"{exc}; try again") from None
     raise AssertionError("unreachable")
 
 

@@ -9,14 +9,27 @@ transaction passes through a small gate that the resize closes while it works.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import lmdb
 
-from dvidpy.storage.engine import Engine, EngineOption, EngineSpec, ReadTxn, StoreFull, Value, WriteTxn, register_engine
+from dvidpy.storage.engine import (
+    Engine,
+    EngineOption,
+    EngineSpec,
+    ReadTxn,
+    StoreBusy,
+    StoreFull,
+    Value,
+    WriteTxn,
+    register_engine,
+)
 
 DEFAULT_MAP_SIZE = 64 << 30
+#: How long growing the map waits for open transactions to end before it gives up for now.
+GROW_WAIT = 5.0
 
 
 class _Gate:
@@ -38,15 +51,22 @@ class _Gate:
             self._open -= 1
             self._cond.notify_all()
 
-    def exclusive(self, action) -> None:
+    def exclusive(self, action, timeout: float | None = None) -> bool:
+        """Run ``action`` with no transaction open, new ones held back meanwhile. With a
+        ``timeout``, give up (False) rather than wait longer for open ones to end."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while self._closed:
                 self._cond.wait()
             self._closed = True
             try:
                 while self._open:
-                    self._cond.wait()
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        return False
+                    self._cond.wait(left)
                 action()
+                return True
             finally:
                 self._closed = False
                 self._cond.notify_all()
@@ -203,7 +223,8 @@ class LMDBEngine(Engine):
             if self.map_size <= before:
                 self._env.set_mapsize(before * 2)
 
-        self._gate.exclusive(resize)
+        if not self._gate.exclusive(resize, timeout=GROW_WAIT):
+            raise StoreBusy(f"the store is full and could not grow: other requests kept it busy for {GROW_WAIT} s")
 
     def describe(self) -> str:
         return f"lmdb @ {self.path}"

@@ -11,6 +11,7 @@ worker thread from start to commit.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,10 +22,16 @@ class ReadOnlySession(Exception):
     """A write was attempted through a session that may only read."""
 
 
+class PastDeadline(Exception):
+    """The request ran past its deadline; its transaction is dropped when this propagates."""
+
+
 class Session:
-    def __init__(self, engine: Engine, *, writable: bool = True) -> None:
+    def __init__(self, engine: Engine, *, writable: bool = True, deadline: float | None = None) -> None:
         self.engine = engine
         self.writable = writable
+        #: ``time.monotonic()`` by which the request must be done; reads check it as they go.
+        self.deadline = deadline
         self._write: WriteTxn | None = None
         self._read: ReadTxn | None = None
         #: Called after an abort, to undo in-memory changes that rode on the transaction.
@@ -52,6 +59,10 @@ class Session:
                 yield txn
             finally:
                 self._read = None
+
+    def check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise PastDeadline("the request ran past its deadline")
 
     def writer(self) -> WriteTxn:
         """The request's write transaction, opened on first use.

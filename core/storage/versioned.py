@@ -109,6 +109,10 @@ class Ancestry:
         return bit, ancestors
 
 
+#: Long scans check the request's deadline every this many keys plus one (a power of two less one).
+DEADLINE_STRIDE = 1023
+
+
 class VersionedStore:
     """An instance's data as seen from one version, read and written through a request session."""
 
@@ -173,6 +177,7 @@ class VersionedStore:
 
     def _visible(self, begin: bytes, end: bytes, *, keys_only: bool, with_values: bool = False):
         start, stop = keys.tkey_range(self.instance_id, begin, end)
+        self.session.check_deadline()
         ancestry = self.ancestry
         if ancestry.depths is not None:
             yield from self._visible_linear(start, stop, keys_only, with_values)
@@ -181,7 +186,9 @@ class VersionedStore:
             group_tk: bytes | None = None
             entries: dict[int, bool] = {}
             values: dict[int, Value | None] = {}
-            for key, value in txn.scan(start, stop, keys_only=keys_only):
+            for n, (key, value) in enumerate(txn.scan(start, stop, keys_only=keys_only)):
+                if not n & DEADLINE_STRIDE:
+                    self.session.check_deadline()
                 tk = key[keys.PREFIX_LEN : -keys.SUFFIX_LEN]
                 if tk != group_tk:
                     if entries:
@@ -205,7 +212,9 @@ class VersionedStore:
             best_depth = best_version = -1
             best_value = None
             best_dead = True
-            for key, value in txn.scan(start, stop, keys_only=keys_only):
+            for n, (key, value) in enumerate(txn.scan(start, stop, keys_only=keys_only)):
+                if not n & DEADLINE_STRIDE:
+                    self.session.check_deadline()
                 tk = key[lo:hi]
                 if tk != group_tk:
                     if not best_dead:

@@ -102,13 +102,13 @@ class VolumeType(Datatype):
         return req.region(name), attenuation
 
     def read(self, req: InstanceRequest, box: Subvolume) -> np.ndarray:
-        check_request_size(box, self.voxel.bytes_per_voxel)
+        check_request_size(box, self.voxel.bytes_per_voxel, req.max_request_bytes)
         region, attenuation = self.region_of(req)
         return self.volume(req).read(box, region=region, attenuation=attenuation)
 
     def write(self, req: InstanceRequest, box: Subvolume, data: np.ndarray) -> list:
         """Store a block-aligned array, honouring ``roi=``; grows this version's extents."""
-        check_request_size(box, self.voxel.bytes_per_voxel)
+        check_request_size(box, self.voxel.bytes_per_voxel, req.max_request_bytes)
         region, _ = self.region_of(req)
         volume = self.volume(req)
         if not box.is_aligned(volume.block_size):
@@ -244,6 +244,14 @@ def geometry_args(req: InstanceRequest, what: str = "raw") -> tuple[Geometry, st
     geometry = parse_geometry(args[0], args[1], args[2])
     check_int32_box(geometry.box)
     return geometry, args[3] if len(args) > 3 else ""
+
+
+def check_stored_geometry(keyword: str, geometry: Geometry) -> None:
+    """What a POST of voxels may address: a 3-D ``raw`` box (never a slice or ``isotropic``)."""
+    if keyword == "isotropic":
+        raise bad_request("can only POST 'raw' not 'isotropic' images")
+    if geometry.is_slice:
+        raise bad_request("DVID does not permit 2d mutations, only 3d block-aligned stores")
 
 
 def check_int32_box(box: Subvolume) -> None:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from dvidpy import MAX_REQUEST_BYTES, Region, VersionedStore, bad_request
+from dvidpy import Region, VersionedStore, bad_request
 from dvidpy.codecs import Checksum, Compression, CorruptValue, Kind, deserialize, payload, serialize, value_format
 from dvidpy.geometry import Point3, Subvolume
 from dvidpy.imaging import decode_jpeg, encode_jpeg_gray
@@ -33,12 +33,13 @@ from dvidpy.plugins.blockvolume.keys import (
 )
 
 
-def check_request_size(box: Subvolume, bytes_per_voxel: int) -> None:
+def check_request_size(box: Subvolume, bytes_per_voxel: int, limit: int) -> None:
+    """Refuse an empty box, and one whose voxels exceed ``limit`` bytes (DVID's message)."""
     if box.empty:
         raise bad_request(f"Illegal geometry requested: size {box.size} must be positive on every axis")
     n = box.num_voxels * bytes_per_voxel
-    if n > MAX_REQUEST_BYTES:
-        raise bad_request(f"Requested payload ({n} bytes) exceeds this DVID server's set limit ({MAX_REQUEST_BYTES})")
+    if n > limit:
+        raise bad_request(f"Requested payload ({n} bytes) exceeds this DVID server's set limit ({limit})")
 
 
 @dataclass(frozen=True)
@@ -242,15 +243,17 @@ class Volume:
         data = memoryview(np.ascontiguousarray(block)) if isinstance(block, np.ndarray) else block
         self.store.put(block_tkey(*coord), self.codec.encode(data))
 
-    def delete_blocks(self, coords: Iterable[Point3]) -> int:
-        """Tombstone blocks at this version (ancestors keep theirs); returns how many existed."""
-        n = 0
-        for coord in coords:
-            tk = block_tkey(*coord)
-            if self.store.exists(tk):
-                self.store.delete(tk)
-                n += 1
-        return n
+    def delete_run(self, start: Point3, span: int) -> list[Point3]:
+        """Tombstone the stored blocks of a run along x at this version (ancestors keep theirs);
+        returns the blocks that were there. Only stored blocks are touched, so the work is in
+        proportion to them, whatever the span."""
+        x, y, z = start
+        with self.store.snapshot():
+            found = [block_coord(tk) for tk, _ in self.store.scan(block_tkey(x, y, z), block_tkey(x + span - 1, y, z),
+                                                                   keys_only=True)]
+        for coord in found:
+            self.store.delete(block_tkey(*coord))
+        return found
 
     # -- extents -----------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dvidpy import MAX_REQUEST_BYTES, bad_request
+from dvidpy import bad_request
 from dvidpy.geometry import parse_floats
 from dvidpy.plugins.blockvolume.voxels import Volume
 
@@ -26,7 +26,7 @@ class ArbPlane:
     height: int
 
     @classmethod
-    def parse(cls, tl: str, tr: str, bl: str, res: str, bytes_per_voxel: int) -> ArbPlane:
+    def parse(cls, tl: str, tr: str, bl: str, res: str) -> ArbPlane:
         top_left = np.array(parse_floats(tl, 3, "_", what="top-left point"))
         top_right = np.array(parse_floats(tr, 3, "_", what="top-right point"))
         bottom_left = np.array(parse_floats(bl, 3, "_", what="bottom-left point"))
@@ -36,33 +36,52 @@ class ArbPlane:
             raise bad_request(f"cannot parse resolution {res!r} as a number")
         if not resolution > 0:
             raise bad_request(f"resolution must be positive, not {res!r}")
-        nx = math.floor(float(np.linalg.norm(top_right - top_left)) / resolution)
-        ny = math.floor(float(np.linalg.norm(bottom_left - top_left)) / resolution)
+        width, height = float(np.linalg.norm(top_right - top_left)), float(np.linalg.norm(bottom_left - top_left))
+        if not (math.isfinite(width / resolution) and math.isfinite(height / resolution)):
+            raise bad_request("Bad arbitrary image size requested: the corners are too far apart")
+        nx = math.floor(width / resolution)
+        ny = math.floor(height / resolution)
         if nx < 1 or ny < 1:
             raise bad_request(
                 f"Bad arbitrary image size requested: {nx + 1} x {ny + 1} pixels; "
                 "the corners must be at least one resolution step apart"
             )
-        if (nx + 1) * (ny + 1) * bytes_per_voxel > MAX_REQUEST_BYTES:
-            raise bad_request("Requested arbitrary image exceeds this DVID server's set limit")
         return cls(top_left, (top_right - top_left) / nx, (bottom_left - top_left) / ny, nx + 1, ny + 1)
 
-    def positions(self) -> np.ndarray:
-        """Physical sample positions ``(height, width, 3)``, accumulated by repeated addition."""
+    def row_starts(self) -> np.ndarray:
+        """Physical position of each row's first sample ``(height, 3)``, by repeated addition."""
         starts = np.empty((self.height, 3))
         starts[0] = self.top_left
         starts[1:] = self.step_y
-        starts = np.cumsum(starts, axis=0)
-        grid = np.empty((self.height, self.width, 3))
+        return np.cumsum(starts, axis=0)
+
+    def positions(self, starts: np.ndarray) -> np.ndarray:
+        """Physical sample positions ``(rows, width, 3)`` of the rows beginning at ``starts``."""
+        grid = np.empty((len(starts), self.width, 3))
         grid[:, 0] = starts
         grid[:, 1:] = self.step_x
         return np.cumsum(grid, axis=1)
 
 
+#: Samples computed at once: the working memory of a step is about 1.5 KB per sample, so a
+#: plane of any size costs its output plus a few tens of MB.
+STEP_SAMPLES = 1 << 14
+
+
 def sample(volume: Volume, plane: ArbPlane, voxel_size: tuple[float, float, float], byte_channels: bool) -> np.ndarray:
-    """The plane's ``[row][column]`` values: trilinear mixes of the eight surrounding voxels."""
+    """The plane's ``[row][column]`` values: trilinear mixes of the eight surrounding voxels,
+    computed a band of rows at a time."""
     res = np.array(voxel_size, dtype=np.float64)
-    pos = plane.positions().reshape(-1, 3)
+    out = np.empty((plane.height, plane.width), dtype=volume.codec.dtype)
+    starts = plane.row_starts()
+    rows = max(1, STEP_SAMPLES // plane.width)
+    for r0 in range(0, plane.height, rows):
+        band = plane.positions(starts[r0 : r0 + rows]).reshape(-1, 3)
+        out[r0 : r0 + rows] = _sample_at(volume, band, res, byte_channels).reshape(-1, plane.width)
+    return out
+
+
+def _sample_at(volume: Volume, pos: np.ndarray, res: np.ndarray, byte_channels: bool) -> np.ndarray:
     v = pos / res
     lo, hi = np.floor(v), np.ceil(v)
     frac = np.where(lo != hi, (pos - lo * res) / np.where(hi != lo, (hi - lo) * res, 1.0), 0.0)
@@ -77,15 +96,14 @@ def sample(volume: Volume, plane: ArbPlane, voxel_size: tuple[float, float, floa
     if byte_channels:
         channels = values.view(np.uint8).reshape(8, -1, values.dtype.itemsize)
         mixed = _trilinear(channels.astype(np.float64), frac)
-        out = np.minimum(np.floor(mixed + 0.5), 255).astype(np.uint8)
-        return out.view(values.dtype).reshape(plane.height, plane.width)
+        return np.minimum(np.floor(mixed + 0.5), 255).astype(np.uint8).view(values.dtype).reshape(-1)
     if values.dtype.kind == "u" and values.dtype.itemsize == 8:
-        return _trilinear_uint64(values, frac).reshape(plane.height, plane.width)
+        return _trilinear_uint64(values, frac)
     mixed = _trilinear(values.astype(np.float64), frac)
     if values.dtype.kind == "f":
-        return mixed.astype(values.dtype).reshape(plane.height, plane.width)
+        return mixed.astype(values.dtype)
     top = float(np.iinfo(values.dtype).max)
-    return np.minimum(np.floor(mixed + 0.5), top).astype(values.dtype).reshape(plane.height, plane.width)
+    return np.minimum(np.floor(mixed + 0.5), top).astype(values.dtype)
 
 
 def _trilinear(c: np.ndarray, frac: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dvidpy import Endpoint
+from dvidpy.plugins.blockvolume import sizes
 from dvidpy.plugins.blockvolume.datatype import VolumeType
 from dvidpy.plugins.blockvolume.formats import VoxelType
 from dvidpy.plugins.imageblk import routes
@@ -17,14 +18,14 @@ class ImageType(VolumeType):
     verbs = GET_POST
     refusal = 'Data "{name}" can only handle GET or POST HTTP verbs'
     endpoints = VolumeType.endpoints + (
-        Endpoint("raw", routes.raw, GET_POST),
-        Endpoint("isotropic", routes.raw, GET_POST),
-        Endpoint("blocks", routes.blocks, GET_POST),
+        Endpoint("raw", routes.raw, GET_POST, size=sizes.voxels),
+        Endpoint("isotropic", routes.raw, GET_POST, size=sizes.voxels),
+        Endpoint("blocks", routes.blocks, GET_POST, size=sizes.block_run),
         Endpoint("subvolblocks", routes.subvolblocks, ("GET",),
-                 "DVID does not accept the post action on the 'subvolblocks' endpoint"),
+                 "DVID does not accept the post action on the 'subvolblocks' endpoint", size=sizes.blocks_in_box),
         Endpoint("specificblocks", routes.specificblocks, ("GET",),
-                 "DVID does not accept the post action on the 'specificblocks' endpoint"),
-        Endpoint("arb", routes.arb, ("GET",), "arb endpoint only supports GET"),
+                 "DVID does not accept the post action on the 'specificblocks' endpoint", size=sizes.listed_blocks),
+        Endpoint("arb", routes.arb, ("GET",), "arb endpoint only supports GET", size=routes.arb_size),
         Endpoint("rawkey", routes.rawkey, GET_POST),
     )
 

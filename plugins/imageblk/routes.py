@@ -10,10 +10,10 @@ import json
 import numpy as np
 from starlette.responses import Response
 
-from dvidpy import InstanceRequest, bad_request, query_flag
+from dvidpy import InstanceRequest, RequestHead, bad_request, query_flag
 from dvidpy.geometry import INT32_MAX, INT32_MIN, Subvolume, block_box, parse_ints, parse_point3
 from dvidpy.imaging import ImageFormat, encode_image
-from dvidpy.plugins.blockvolume.datatype import VolumeType, block_aligned_box, geometry_args
+from dvidpy.plugins.blockvolume.datatype import VolumeType, block_aligned_box, check_stored_geometry, geometry_args
 from dvidpy.plugins.blockvolume.keys import block_tkey
 from dvidpy.plugins.blockvolume.voxels import Volume, block_record, check_request_size
 from dvidpy.plugins.imageblk.arb import ArbPlane, sample
@@ -38,10 +38,7 @@ def raw(dt: VolumeType, req: InstanceRequest) -> Response:
     if compression not in KNOWN_COMPRESSIONS:
         raise bad_request(f'unknown compression type "{compression}"')
     if req.method == "POST":
-        if isotropic:
-            raise bad_request("can only POST 'raw' not 'isotropic' images")
-        if geometry.is_slice:
-            raise bad_request("DVID does not permit 2d mutations, only 3d block-aligned stores")
+        check_stored_geometry(req.keyword, geometry)
         with req.throttled():
             dt.write(req, geometry.box, dt.body_array(req, geometry.box, req.body))
         return Response(b"")
@@ -74,7 +71,8 @@ def blocks(dt: VolumeType, req: InstanceRequest) -> Response:
         )
     volume = dt.volume(req)
     coords = [(start[0] + i, start[1], start[2]) for i in range(span)]
-    check_request_size(Subvolume((0, 0, 0), (volume.codec.voxels, span, 1)), dt.voxel.bytes_per_voxel)
+    check_request_size(Subvolume((0, 0, 0), (volume.codec.voxels, span, 1)), dt.voxel.bytes_per_voxel,
+                       req.max_request_bytes)
     if req.method == "POST":
         return _post_blocks(dt, req, volume, coords)
     out = np.empty((span,) + volume.codec.shape, dtype=dt.voxel.dtype)
@@ -153,11 +151,19 @@ def arb(dt: VolumeType, req: InstanceRequest) -> Response:
     if len(req.args) < 4:
         raise bad_request('"arb" must be followed by top-left/top-right/bottom-left/res')
     fmt = ImageFormat.parse(req.args[4] if len(req.args) > 4 else "")
-    plane = ArbPlane.parse(*req.args[:4], bytes_per_voxel=dt.voxel.bytes_per_voxel)
+    plane = ArbPlane.parse(*req.args[:4])
     config = dt.config(req.instance)
     with req.throttled():
         values = sample(dt.volume(req), plane, config.voxel_size, dt.voxel.byte_channels)
     return dt.encode(dt.voxel.to_image(values), fmt)
+
+
+def arb_size(dt: VolumeType, head: RequestHead) -> int:
+    """``arb``'s answer: one voxel per pixel of the plane (its working memory is bounded)."""
+    if len(head.args) < 4:
+        raise bad_request('"arb" must be followed by top-left/top-right/bottom-left/res')
+    plane = ArbPlane.parse(*head.args[:4])
+    return plane.width * plane.height * dt.voxel.bytes_per_voxel
 
 
 def rawkey(dt: VolumeType, req: InstanceRequest) -> Response:

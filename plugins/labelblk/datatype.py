@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dvidpy import SYNC, Endpoint, Instance, InstanceRequest, bad_request
+from dvidpy.plugins.blockvolume import sizes
 from dvidpy.plugins.blockvolume.datatype import VolumeType
 from dvidpy.plugins.blockvolume.formats import VoxelType, bytes_as_rgba16
 from dvidpy.plugins.labelblk import routes
@@ -28,13 +29,13 @@ class LabelType(VolumeType):
     refusal = "labelblk only handles GET, POST, and DELETE HTTP verbs"
     verb_refusals = {"DELETE": "DELETE is only supported on the 'blocks' endpoint, not '{keyword}'"}
     endpoints = VolumeType.endpoints + (
-        Endpoint("raw", routes.raw, GET_POST),
-        Endpoint("isotropic", routes.raw, GET_POST),
-        Endpoint("pseudocolor", routes.pseudocolor, ("GET",), "pseudocolor only supports GET"),
+        Endpoint("raw", routes.raw, GET_POST, size=routes.transfer_size),
+        Endpoint("isotropic", routes.raw, GET_POST, size=routes.transfer_size),
+        Endpoint("pseudocolor", routes.pseudocolor, ("GET",), "pseudocolor only supports GET", size=sizes.voxels),
         Endpoint("label", routes.label, ("GET",), "label only supports GET"),
         Endpoint("labels", routes.labels, GET_POST),
         Endpoint("blocks", routes.blocks, ("GET", "DELETE"),
-                 "DVID does not accept the post action on the 'blocks' endpoint"),
+                 "DVID does not accept the post action on the 'blocks' endpoint", size=routes.blocks_size),
         SYNC,
     )
 

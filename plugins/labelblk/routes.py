@@ -10,10 +10,11 @@ import hashlib
 import numpy as np
 from starlette.responses import Response
 
-from dvidpy import Instance, InstanceRequest, bad_request, json_text
-from dvidpy.geometry import Shape, parse_ints, parse_point3, parse_point_list
+from dvidpy import Instance, InstanceRequest, RequestHead, bad_request, json_text
+from dvidpy.geometry import INT32_MAX, Shape, parse_ints, parse_point3, parse_point_list
 from dvidpy.imaging import ImageFormat
-from dvidpy.plugins.blockvolume.datatype import VolumeType, block_aligned_box, geometry_args
+from dvidpy.plugins.blockvolume import sizes
+from dvidpy.plugins.blockvolume.datatype import VolumeType, block_aligned_box, check_stored_geometry, geometry_args
 from dvidpy.plugins.blockvolume.voxels import block_record
 from dvidpy.plugins.labelblk import transfer
 from dvidpy.plugins.labelblk.downres import downsample_blocks, written_box
@@ -26,10 +27,7 @@ def raw(dt: VolumeType, req: InstanceRequest) -> Response:
     isotropic = req.keyword == "isotropic"
     compression = req.query.get("compression", "")
     if req.method == "POST":
-        if isotropic:
-            raise bad_request("can only POST 'raw' not 'isotropic' images")
-        if geometry.is_slice:
-            raise bad_request("DVID does not permit 2d mutations, only 3d block-aligned stores")
+        check_stored_geometry(req.keyword, geometry)
         with req.throttled():
             raw = transfer.decode(req.body, geometry.box, compression)
             written = dt.write(req, geometry.box, dt.body_array(req, geometry.box, raw, "labels"))
@@ -44,17 +42,37 @@ def raw(dt: VolumeType, req: InstanceRequest) -> Response:
         body, headers = transfer.encode(volume, compression)
     return Response(body, media_type="application/octet-stream", headers=headers)
 
-def propagate(dt: VolumeType, req: InstanceRequest, source: Instance, written: list) -> None:
-    """Recompute lower resolutions in every labelblk following ``source`` (recursively)."""
+def transfer_size(dt: VolumeType, head: RequestHead) -> int:
+    """``raw``/``isotropic``: the box's labels; an lz4 transfer must fit LZ4's block API."""
+    size = sizes.voxels(dt, head)
+    transfer.check_lz4_size(size, head.query.get("compression", ""))
+    return size
+
+
+def blocks_size(dt: VolumeType, head: RequestHead) -> int | None:
+    """``GET blocks``: every block of the box, at most (a DELETE answers nothing)."""
+    return sizes.blocks_in_box(dt, head) if head.method in ("GET", "HEAD") else 0
+
+
+def propagate(dt: VolumeType, req: InstanceRequest, source: Instance, written: list,
+              done_with: frozenset[str] = frozenset()) -> None:
+    """Recompute lower resolutions in every labelblk following ``source``, down the chain.
+
+    Sync cycles are refused when syncs are set; ``done_with`` still ends the walk at an
+    instance already visited, so a store holding an old cycle cannot recurse forever."""
     if not written:
         return
+    done_with = done_with | {source.data_uuid}
     for follower in req.instances():
         if source.data_uuid not in follower.syncs or follower.typename != dt.name:
+            continue
+        if follower.data_uuid in done_with:
             continue
         dest = dt.volume(req, follower)
         done = downsample_blocks(dt.volume(req, None if source is req.instance else source), dest, written)
         dt.grow_extents(req, dest, written_box(done, dest.block_size), follower)
-        propagate(dt, req, follower, done)
+        propagate(dt, req, follower, done, done_with)
+
 
 # -- images and point queries ------------------------------------------------------------------
 
@@ -104,11 +122,16 @@ def blocks(dt: VolumeType, req: InstanceRequest) -> Response:
     return Response(b"".join(records), media_type="application/octet-stream")
 
 def _delete_blocks(dt: VolumeType, req: InstanceRequest) -> Response:
-    """``DELETE blocks/<x>_<y>_<z>/<spanX>``: hide a run of blocks at this version."""
+    """``DELETE blocks/<x>_<y>_<z>/<spanX>``: hide a run of blocks at this version; the labelblks
+    that follow this one recompute the blocks above the deleted ones (DVID's downres follows
+    block deletes as it follows writes)."""
     start = parse_point3(req.args[0], what="block coordinate")
     spans = parse_ints(req.args[1], what="span")
     if len(spans) != 1 or spans[0] < 1:
         raise bad_request(f"span must be one positive integer, not {req.args[1]!r}")
-    coords = [(start[0] + i, start[1], start[2]) for i in range(spans[0])]
-    dt.volume(req).delete_blocks(coords)
+    if start[0] + spans[0] - 1 > INT32_MAX:
+        raise bad_request(f"a run of {spans[0]} blocks from block x {start[0]} goes past the largest block coordinate "
+                          f"({INT32_MAX})")
+    deleted = dt.volume(req).delete_run(start, spans[0])
+    propagate(dt, req, req.instance, deleted)
     return Response(b"")

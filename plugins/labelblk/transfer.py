@@ -15,6 +15,8 @@ from dvidpy.codecs import gzip_decode, gzip_encode, lz4_decode_raw, lz4_encode_r
 from dvidpy.geometry import Subvolume
 
 GET_ENCODINGS = ("", "lz4", "gzip", "google", "googlegzip")
+#: The largest input LZ4's block API takes (LZ4_MAX_INPUT_SIZE).
+LZ4_LIMIT = 0x7E000000
 POST_ENCODINGS = ("", "lz4", "gzip")
 CELL = (8, 8, 8)
 
@@ -43,11 +45,19 @@ def encode(volume: np.ndarray, compression: str) -> tuple[bytes | memoryview, di
     return raw.reshape(-1).view(np.uint8).data, {}
 
 
+def check_lz4_size(size: int, compression: str) -> None:
+    if compression == "lz4" and size > LZ4_LIMIT:
+        raise bad_request(f"lz4 transfers are limited to {LZ4_LIMIT} bytes, and this box holds {size}")
+
+
 def decode(body: bytes, box: Subvolume, compression: str) -> bytes:
     """The raw little-endian labels of a POST body; compressed bodies must expand exactly."""
     if compression not in POST_ENCODINGS:
         raise bad_request(f'unknown compression type "{compression}"')
+    if box.empty:
+        raise bad_request(f"Illegal geometry requested: size {box.size} must be positive on every axis")
     size = box.num_voxels * 8
+    check_lz4_size(size, compression)
     if compression == "lz4":
         return lz4_decode_raw(body, size)
     if compression == "gzip":

@@ -21,7 +21,7 @@ class RoiType(Datatype):
         Endpoint("roi", routes.roi, ("GET", "POST", "DELETE"), "roi endpoint supports GET, POST and DELETE, not {method}"),
         # a query sent with POST: it changes nothing, so committed nodes answer it (as DVID)
         Endpoint("ptquery", routes.ptquery, ("POST",), "ptquery requires POST with list of points", mutates=()),
-        Endpoint("mask", routes.mask, ("GET",), "ROI mask only supports GET"),
+        Endpoint("mask", routes.mask, ("GET",), "ROI mask only supports GET", size=routes.mask_size),
         Endpoint("partition", routes.partition, ("GET",), "partition only supports GET request"),
     )
 

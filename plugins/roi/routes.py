@@ -12,7 +12,7 @@ import re
 import numpy as np
 from starlette.responses import Response
 
-from dvidpy import MAX_REQUEST_BYTES, Datatype, InstanceRequest, bad_request, json_response, query_flag
+from dvidpy import Datatype, InstanceRequest, RequestHead, bad_request, json_response, query_flag
 from dvidpy.geometry import INT32_MAX, Shape, Subvolume, check_positive, parse_geometry, parse_point_list
 from dvidpy.plugins.roi import partition as partitions
 from dvidpy.plugins.roi.config import block_size_of
@@ -51,8 +51,7 @@ def ptquery(dt: Datatype, req: InstanceRequest) -> Response:
 # -- mask ----------------------------------------------------------------------------------------
 
 
-def mask(dt: Datatype, req: InstanceRequest) -> Response:
-    """GET ``mask/0_1_2/<size>/<offset>``: 1 for voxels inside the ROI, 0 outside."""
+def _mask_box(req: RequestHead) -> Subvolume:
     if len(req.args) < 3:
         raise bad_request('"mask" must be followed by shape/size/offset')
     shape_text, size_text, offset_text = req.args[:3]
@@ -60,10 +59,20 @@ def mask(dt: Datatype, req: InstanceRequest) -> Response:
         raise bad_request("Currently only 3d masks ('0_1_2' shape) is supported")
     box = parse_geometry(shape_text, size_text, offset_text).box
     check_positive(box)
-    if box.num_voxels > MAX_REQUEST_BYTES:
-        raise bad_request(
-            f"Requested payload ({box.num_voxels} bytes) exceeds this DVID server's set limit ({MAX_REQUEST_BYTES})"
-        )
+    return box
+
+
+def mask_size(dt: Datatype, head: RequestHead) -> int:
+    """The mask's answer: one byte per voxel."""
+    return _mask_box(head).num_voxels
+
+
+def mask(dt: Datatype, req: InstanceRequest) -> Response:
+    """GET ``mask/0_1_2/<size>/<offset>``: 1 for voxels inside the ROI, 0 outside."""
+    box = _mask_box(req)
+    if box.num_voxels > req.max_request_bytes:
+        raise bad_request(f"Requested payload ({box.num_voxels} bytes) exceeds this DVID server's set limit "
+                          f"({req.max_request_bytes})")
     return Response(build_mask(req, box).tobytes(), media_type="application/octet-stream")
 
 
