@@ -251,6 +251,13 @@ def parse_geometry(shape_text: str, size_text: str, offset_text: str) -> Geometr
     return Geometry(shape, Subvolume(offset, tuple(size)), (size_values[0], size_values[1]))  # type: ignore[arg-type]
 
 
+def check_int32_box(box: Subvolume) -> None:
+    """Refuse boxes whose last voxel lies beyond DVID's int32 voxel coordinates (offsets and
+    sizes are int32 already; their sum is not)."""
+    if not box.empty and max(box.end) > INT32_MAX:
+        raise bad_request(f"geometry {box.describe()} goes beyond the largest voxel coordinate ({INT32_MAX})")
+
+
 def check_positive(box: Subvolume) -> None:
     """Refuse boxes with no voxels (DVID's "Illegal geometry requested")."""
     if box.empty:

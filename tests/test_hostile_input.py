@@ -247,3 +247,9 @@ def test_growing_the_store_does_not_wait_forever_on_a_busy_reader(make_dvid, mon
         dvid.server.engine.end_read(reader)
     dvid.ok("POST", path, content=b"\1" * (4 << 20))
     assert len(dvid.ok("GET", path).content) == 4 << 20
+
+
+def test_a_mask_past_the_int32_limit_is_a_400(repo):
+    dvid, uuid = repo
+    path = f"/api/node/{uuid}/r/mask/0_1_2/41_1_1/2147483608_0_0"
+    assert error_message(dvid.get(path), path).startswith("geometry ")

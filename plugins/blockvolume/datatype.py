@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from dvidpy import ANY_VERB, Datatype, Endpoint, Instance, InstanceRequest, Region, Settings, bad_request, json_text
 from dvidpy.codecs import Kind
-from dvidpy.geometry import INT32_MAX, Geometry, Subvolume, parse_geometry, parse_ints
+from dvidpy.geometry import Geometry, Subvolume, check_int32_box, parse_geometry, parse_ints
 from dvidpy.imaging import ImageFormat, encode_image
 from dvidpy.plugins.blockvolume.config import VolumeConfig, configure_new, float32_json
 from dvidpy.plugins.blockvolume.formats import VoxelType
@@ -252,13 +252,6 @@ def check_stored_geometry(keyword: str, geometry: Geometry) -> None:
         raise bad_request("can only POST 'raw' not 'isotropic' images")
     if geometry.is_slice:
         raise bad_request("DVID does not permit 2d mutations, only 3d block-aligned stores")
-
-
-def check_int32_box(box: Subvolume) -> None:
-    """Refuse boxes whose last voxel lies beyond DVID's int32 voxel coordinates (offsets and
-    sizes are int32 already; their sum is not)."""
-    if not box.empty and max(box.end) > INT32_MAX:
-        raise bad_request(f"geometry {box.describe()} goes beyond the largest voxel coordinate ({INT32_MAX})")
 
 
 def block_aligned_box(size_text: str, offset_text: str, block_size) -> Subvolume:

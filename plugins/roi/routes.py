@@ -13,7 +13,7 @@ import numpy as np
 from starlette.responses import Response
 
 from dvidpy import Datatype, InstanceRequest, RequestHead, bad_request, json_response, query_flag
-from dvidpy.geometry import INT32_MAX, Shape, Subvolume, check_positive, parse_geometry, parse_point_list
+from dvidpy.geometry import INT32_MAX, Shape, Subvolume, check_int32_box, check_positive, parse_geometry, parse_point_list
 from dvidpy.plugins.roi import partition as partitions
 from dvidpy.plugins.roi.config import block_size_of
 from dvidpy.plugins.roi.spans import SpanIndex, blocks_of_voxels, delete_spans, load_spans, parse_spans, replace_spans
@@ -59,6 +59,7 @@ def _mask_box(req: RequestHead) -> Subvolume:
         raise bad_request("Currently only 3d masks ('0_1_2' shape) is supported")
     box = parse_geometry(shape_text, size_text, offset_text).box
     check_positive(box)
+    check_int32_box(box)
     return box
 
 
