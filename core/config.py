@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from dvidpy.limits import MAX_REQUEST_BYTES
 from dvidpy.storage.engine import UnknownEngine, engine_spec
 
 ADMIN_TOKEN_ENV = "DVID_ADMIN_TOKEN"
@@ -59,7 +60,7 @@ class Config:
     instance_id_start: int = 1
     mutation_id_start: int = 1_000_000_000
     workers: int = 0  # 0: one per core (dvidpy.serving.default_workers)
-    max_request_bytes: int = 3 << 30
+    max_request_bytes: int = MAX_REQUEST_BYTES
     request_timeout: float = 120.0
     log_file: Path | None = None
     log_max_mb: int = 500
