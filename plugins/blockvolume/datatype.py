@@ -17,12 +17,21 @@ from starlette.responses import PlainTextResponse, Response
 
 from dvidpy import ANY_VERB, Datatype, Endpoint, Instance, InstanceRequest, Region, Settings, bad_request, json_text
 from dvidpy.codecs import Kind
-from dvidpy.geometry import Geometry, Subvolume, check_int32_box, parse_geometry, parse_ints
+from dvidpy.geometry import (
+    INT32_MAX,
+    Geometry,
+    Point3,
+    Subvolume,
+    check_int32_box,
+    parse_geometry,
+    parse_ints,
+    parse_point3,
+)
 from dvidpy.imaging import ImageFormat, encode_image
 from dvidpy.plugins.blockvolume.config import VolumeConfig, configure_new, float32_json
 from dvidpy.plugins.blockvolume.formats import VoxelType
 from dvidpy.plugins.blockvolume.slices import box_filter, isotropic_source, nearest
-from dvidpy.plugins.blockvolume.voxels import BlockCodec, Volume, check_request_size, extents_from_json
+from dvidpy.plugins.blockvolume.voxels import BlockCodec, Volume, block_record, check_request_size, extents_from_json
 
 NDDATA_JSON = "application/vnd.dvid-nd-data+json"
 
@@ -252,6 +261,32 @@ def check_stored_geometry(keyword: str, geometry: Geometry) -> None:
         raise bad_request("can only POST 'raw' not 'isotropic' images")
     if geometry.is_slice:
         raise bad_request("DVID does not permit 2d mutations, only 3d block-aligned stores")
+
+
+def block_run(args: list[str]) -> tuple[Point3, int]:
+    """``<x>_<y>_<z>/<spanX>``: the first block of a run along x and how many blocks it has."""
+    if len(args) < 2:
+        raise bad_request('"blocks" must be followed by block-coord/span-x')
+    start = parse_point3(args[0], what="block coordinate")
+    spans = parse_ints(args[1], what="span")
+    if len(spans) != 1 or spans[0] < 1:
+        raise bad_request(f"span must be one positive integer, not {args[1]!r}")
+    if start[0] + spans[0] - 1 > INT32_MAX:
+        raise bad_request(
+            f"a run of {spans[0]} blocks from block x {start[0]} goes past the largest block coordinate ({INT32_MAX})"
+        )
+    return start, spans[0]
+
+
+def block_stream(dt: VolumeType, req: InstanceRequest, box: Subvolume, mode: str) -> Response:
+    """The stored blocks of a block-aligned box as a block stream (records in ZYX order)."""
+    volume = dt.volume(req)
+    with req.throttled(), req.store.snapshot():
+        records = [
+            block_record(coord, volume.codec.record_payload(value, mode))
+            for coord, value in volume.stored(box.block_bounds(volume.block_size))
+        ]
+    return Response(b"".join(records), media_type="application/octet-stream")
 
 
 def block_aligned_box(size_text: str, offset_text: str, block_size) -> Subvolume:

@@ -9,8 +9,13 @@ an upper bound in bytes.
 from __future__ import annotations
 
 from dvidpy import RequestHead, bad_request
-from dvidpy.geometry import INT32_MAX, parse_ints, parse_point3
-from dvidpy.plugins.blockvolume.datatype import VolumeType, block_aligned_box, check_stored_geometry, geometry_args
+from dvidpy.plugins.blockvolume.datatype import (
+    VolumeType,
+    block_aligned_box,
+    block_run,
+    check_stored_geometry,
+    geometry_args,
+)
 
 #: A block-stream record's header: int32 x, y, z and byte count.
 RECORD_HEADER = 16
@@ -26,19 +31,10 @@ def voxels(dt: VolumeType, head: RequestHead) -> int:
     return geometry.box.num_voxels * dt.voxel.bytes_per_voxel
 
 
-def block_run(dt: VolumeType, head: RequestHead) -> int:
+def run_of_blocks(dt: VolumeType, head: RequestHead) -> int:
     """``blocks/<x>_<y>_<z>/<spanX>``: span whole blocks."""
-    if len(head.args) < 2:
-        raise bad_request('"blocks" must be followed by block-coord/span-x')
-    start = parse_point3(head.args[0], what="block coordinate")
-    spans = parse_ints(head.args[1], what="span")
-    if len(spans) != 1 or spans[0] < 1:
-        raise bad_request(f"span must be one positive integer, not {head.args[1]!r}")
-    if start[0] + spans[0] - 1 > INT32_MAX:
-        raise bad_request(
-            f"a run of {spans[0]} blocks from block x {start[0]} goes past the largest block coordinate ({INT32_MAX})"
-        )
-    return spans[0] * _block_bytes(dt, head)
+    _, span = block_run(head.args)
+    return span * _block_bytes(dt, head)
 
 
 def blocks_in_box(dt: VolumeType, head: RequestHead) -> int:

@@ -20,7 +20,7 @@ class ImageType(VolumeType):
     endpoints = VolumeType.endpoints + (
         Endpoint("raw", routes.raw, GET_POST, size=sizes.voxels),
         Endpoint("isotropic", routes.raw, GET_POST, size=sizes.voxels),
-        Endpoint("blocks", routes.blocks, GET_POST, size=sizes.block_run),
+        Endpoint("blocks", routes.blocks, GET_POST, size=sizes.run_of_blocks),
         Endpoint("subvolblocks", routes.subvolblocks, ("GET",),
                  "DVID does not accept the post action on the 'subvolblocks' endpoint", size=sizes.blocks_in_box),
         Endpoint("specificblocks", routes.specificblocks, ("GET",),

@@ -11,9 +11,16 @@ import numpy as np
 from starlette.responses import Response
 
 from dvidpy import InstanceRequest, RequestHead, bad_request, query_flag
-from dvidpy.geometry import INT32_MAX, INT32_MIN, Subvolume, block_box, parse_ints, parse_point3
+from dvidpy.geometry import INT32_MAX, INT32_MIN, Subvolume, block_box, parse_ints
 from dvidpy.imaging import ImageFormat, encode_image
-from dvidpy.plugins.blockvolume.datatype import VolumeType, block_aligned_box, check_stored_geometry, geometry_args
+from dvidpy.plugins.blockvolume.datatype import (
+    VolumeType,
+    block_aligned_box,
+    block_run,
+    block_stream,
+    check_stored_geometry,
+    geometry_args,
+)
 from dvidpy.plugins.blockvolume.keys import block_tkey
 from dvidpy.plugins.blockvolume.voxels import Volume, block_record, check_request_size
 from dvidpy.plugins.imageblk.arb import ArbPlane, sample
@@ -58,21 +65,11 @@ def raw(dt: VolumeType, req: InstanceRequest) -> Response:
 
 def blocks(dt: VolumeType, req: InstanceRequest) -> Response:
     """``blocks/<x>_<y>_<z>/<spanX>``: a run of whole blocks along x, uncompressed."""
-    if len(req.args) < 2:
-        raise bad_request('"blocks" must be followed by block-coord/span-x')
-    start = parse_point3(req.args[0], what="block coordinate")
-    spans = parse_ints(req.args[1], what="span")
-    if len(spans) != 1 or spans[0] < 1:
-        raise bad_request(f"span must be one positive integer, not {req.args[1]!r}")
-    span = spans[0]
-    if start[0] + span - 1 > INT32_MAX:
-        raise bad_request(
-            f"a run of {span} blocks from block x {start[0]} goes past the largest block coordinate ({INT32_MAX})"
-        )
+    start, span = block_run(req.args)
     volume = dt.volume(req)
-    coords = [(start[0] + i, start[1], start[2]) for i in range(span)]
     check_request_size(Subvolume((0, 0, 0), (volume.codec.voxels, span, 1)), dt.voxel.bytes_per_voxel,
                        req.max_request_bytes)
+    coords = [(start[0] + i, start[1], start[2]) for i in range(span)]
     if req.method == "POST":
         return _post_blocks(dt, req, volume, coords)
     out = np.empty((span,) + volume.codec.shape, dtype=dt.voxel.dtype)
@@ -116,13 +113,7 @@ def subvolblocks(dt: VolumeType, req: InstanceRequest) -> Response:
         raise bad_request('"subvolblocks" must be followed by size/offset')
     mode = _stream_mode(req)
     box = block_aligned_box(req.args[0], req.args[1], dt.config(req.instance).block_size)
-    volume = dt.volume(req)
-    with req.throttled(), req.store.snapshot():
-        records = [
-            block_record(coord, volume.codec.record_payload(value, mode))
-            for coord, value in volume.stored(box.block_bounds(volume.block_size))
-        ]
-    return Response(b"".join(records), media_type=OCTET)
+    return block_stream(dt, req, box, mode)
 
 
 def specificblocks(dt: VolumeType, req: InstanceRequest) -> Response:

@@ -11,11 +11,17 @@ import numpy as np
 from starlette.responses import Response
 
 from dvidpy import Instance, InstanceRequest, RequestHead, bad_request, json_text
-from dvidpy.geometry import INT32_MAX, Shape, parse_ints, parse_point3, parse_point_list
+from dvidpy.geometry import Shape, parse_point3, parse_point_list
 from dvidpy.imaging import ImageFormat
 from dvidpy.plugins.blockvolume import sizes
-from dvidpy.plugins.blockvolume.datatype import VolumeType, block_aligned_box, check_stored_geometry, geometry_args
-from dvidpy.plugins.blockvolume.voxels import block_record
+from dvidpy.plugins.blockvolume.datatype import (
+    VolumeType,
+    block_aligned_box,
+    block_run,
+    block_stream,
+    check_stored_geometry,
+    geometry_args,
+)
 from dvidpy.plugins.labelblk import transfer
 from dvidpy.plugins.labelblk.downres import downsample_blocks, written_box
 from dvidpy.plugins.labelblk.pseudocolor import colorize
@@ -113,25 +119,13 @@ def blocks(dt: VolumeType, req: InstanceRequest) -> Response:
     if mode not in ("lz4", "uncompressed"):
         raise bad_request(f"don't understand 'compression' query string value: {mode}")
     box = block_aligned_box(req.args[0], req.args[1], dt.config(req.instance).block_size)
-    volume = dt.volume(req)
-    with req.throttled(), req.store.snapshot():
-        records = [
-            block_record(coord, volume.codec.record_payload(value, mode))
-            for coord, value in volume.stored(box.block_bounds(volume.block_size))
-        ]
-    return Response(b"".join(records), media_type="application/octet-stream")
+    return block_stream(dt, req, box, mode)
 
 def _delete_blocks(dt: VolumeType, req: InstanceRequest) -> Response:
     """``DELETE blocks/<x>_<y>_<z>/<spanX>``: hide a run of blocks at this version; the labelblks
     that follow this one recompute the blocks above the deleted ones (DVID's downres follows
     block deletes as it follows writes)."""
-    start = parse_point3(req.args[0], what="block coordinate")
-    spans = parse_ints(req.args[1], what="span")
-    if len(spans) != 1 or spans[0] < 1:
-        raise bad_request(f"span must be one positive integer, not {req.args[1]!r}")
-    if start[0] + spans[0] - 1 > INT32_MAX:
-        raise bad_request(f"a run of {spans[0]} blocks from block x {start[0]} goes past the largest block coordinate "
-                          f"({INT32_MAX})")
-    deleted = dt.volume(req).delete_run(start, spans[0])
+    start, span = block_run(req.args)
+    deleted = dt.volume(req).delete_run(start, span)
     propagate(dt, req, req.instance, deleted)
     return Response(b"")

@@ -13,7 +13,15 @@ import numpy as np
 from starlette.responses import Response
 
 from dvidpy import Datatype, InstanceRequest, RequestHead, bad_request, json_response, query_flag
-from dvidpy.geometry import INT32_MAX, Shape, Subvolume, check_int32_box, check_positive, parse_geometry, parse_point_list
+from dvidpy.geometry import (
+    INT32_MAX,
+    Shape,
+    Subvolume,
+    check_int32_box,
+    check_positive,
+    parse_geometry,
+    parse_point_list,
+)
 from dvidpy.plugins.roi import partition as partitions
 from dvidpy.plugins.roi.config import block_size_of
 from dvidpy.plugins.roi.spans import SpanIndex, blocks_of_voxels, delete_spans, load_spans, parse_spans, replace_spans

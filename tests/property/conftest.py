@@ -16,7 +16,11 @@ To search harder locally::
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
+import pytest
+from conftest import Harness
 from hypothesis import HealthCheck, settings
 
 _COMMON = dict(
@@ -36,3 +40,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def examples(n: int) -> int:
     """A test's example count, scaled by ``DVIDPY_PROPERTY_SCALE`` (default 1)."""
     return max(1, int(n * float(os.environ.get("DVIDPY_PROPERTY_SCALE", "1"))))
+
+
+@pytest.fixture(scope="module")
+def server():
+    """One real server per module (real LMDB in a temporary folder); examples use fresh repos."""
+    with tempfile.TemporaryDirectory() as tmp:
+        harness = Harness(Path(tmp) / "data")
+        yield harness
+        harness.close()

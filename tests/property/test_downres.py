@@ -23,15 +23,11 @@ voxel range on some axes.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from conftest import Harness
 
 from .conftest import examples
 
@@ -41,14 +37,6 @@ LABELS = [0, 1, 2, 3, 7, 2**40 + 1, 2**64 - 1]
 #: The region, in blocks of level 0 on every axis: [-2, 2). A multiple of 4 blocks wide and
 #: starting at a multiple of 4, so its levels 1 and 2 cover whole cells.
 REGION_BLOCKS = (-2, 2)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with tempfile.TemporaryDirectory() as tmp:
-        harness = Harness(Path(tmp) / "data")
-        yield harness
-        harness.close()
 
 
 @st.composite

@@ -16,15 +16,11 @@ axes, where block keys store coordinates sign-flipped.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import Harness
 
 from .conftest import examples
 
@@ -37,14 +33,6 @@ WRITE_RANGE = (-128, 160)
 
 #: A shift that keeps all of that inside int32 voxel coordinates.
 FAR = 2**31 - 256
-
-
-@pytest.fixture(scope="module")
-def server():
-    with tempfile.TemporaryDirectory() as tmp:
-        harness = Harness(Path(tmp) / "data")
-        yield harness
-        harness.close()
 
 
 @st.composite

@@ -22,15 +22,11 @@ The model is a Python set of (x, y, z) blocks per node, filled by looping over e
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import Harness
 
 from .conftest import examples
 
@@ -40,14 +36,6 @@ BLOCK_SIZES = [(32, 32, 32), (4, 4, 4), (5, 6, 7)]
 #: Spans live in these block ranges (inclusive); queries reach one block beyond on each side.
 #: Few (z, y) rows, so spans often share one and overlap.
 Z_RANGE, Y_RANGE, X_RANGE = (-1, 1), (-2, 1), (-4, 4)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with tempfile.TemporaryDirectory() as tmp:
-        harness = Harness(Path(tmp) / "data")
-        yield harness
-        harness.close()
 
 
 def span_lists() -> st.SearchStrategy[list[list[int]]]:

@@ -357,14 +357,6 @@ def test_store_reads_match_the_model(engine, h: History):
 # -- driver 2: the HTTP API with testkv ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server():
-    with tempfile.TemporaryDirectory() as tmp:
-        harness = Harness(Path(tmp) / "data")
-        yield harness
-        harness.close()
-
-
 CONFLICT_TEXT = re.compile(r"found multiple kv for key [0-9a-f]+ among parents: versions \[([0-9, ]+)\]")
 
 
