@@ -110,10 +110,16 @@ def _serve_workers(config: Config, sock: socket.socket, workers: int, log_level:
     Each worker builds its own app on the same store (LMDB is made for many processes) from
     the configuration handed over in the environment.
     """
+    import inspect
+
+    import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     os.environ[WORKER_CONFIG_ENV] = config.to_json()
     os.environ[WORKER_LOG_ENV] = log_level
     uv = _uvicorn_config("dvidpy.app:worker_app", factory=True, workers=workers)
     print(banner(config, sock, workers), flush=True)
-    Multiprocess(uv, sockets=[sock]).run()
+    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.52
+        Multiprocess(uv, target=uvicorn.Server(uv).run, sockets=[sock]).run()
+    else:
+        Multiprocess(uv, sockets=[sock]).run()

@@ -158,7 +158,7 @@ def decode_2d(typename: str, body: bytes) -> np.ndarray:
         assert img.mode == "L"
         return pixels
     if typename == "uint16blk":
-        assert img.mode.startswith("I;16")
+        assert img.mode.startswith("I;16") or img.mode == "I"  # Pillow < 10.1 opens 16-bit grey as "I"
         return pixels.astype(np.uint16)
     assert img.mode in ("RGBA", "RGB")
     if img.mode == "RGB":
