@@ -171,8 +171,9 @@ def worker_app() -> Starlette:
     import os
 
     from dvidpy.folder_lock import hold_as_worker
-    from dvidpy.logs import configure_logging, die_with_parent
+    from dvidpy.logs import configure_logging
     from dvidpy.serving import WORKER_CONFIG_ENV, WORKER_LOG_ENV
+    from dvidpy.worker_process import die_with_parent
 
     config = Config.from_json(os.environ[WORKER_CONFIG_ENV])
     configure_logging(config, os.environ.get(WORKER_LOG_ENV, "info"))

@@ -38,14 +38,3 @@ def configure_logging(config: Config, level: str) -> None:
         handlers.append(AgingRotatingFileHandler(config.log_file, max_mb=config.log_max_mb,
                                                  max_days=config.log_max_days))
     logging.basicConfig(level=level.upper(), format=FORMAT, handlers=handlers, force=True)
-
-
-def die_with_parent() -> None:
-    """Ask Linux to end this process when its parent (the supervisor) ends, however it ends."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass

@@ -23,6 +23,7 @@ WORKER_CONFIG_ENV = "DVIDPY_WORKER_CONFIG"
 WORKER_LOG_ENV = "DVIDPY_WORKER_LOG_LEVEL"
 from dvidpy.folder_lock import FolderBusy, FolderLock
 from dvidpy.storage.engine import engine_spec
+from dvidpy.worker_process import SUPERVISOR_ENV
 
 log = logging.getLogger("dvidpy")
 
@@ -117,6 +118,7 @@ def _serve_workers(config: Config, sock: socket.socket, workers: int, log_level:
 
     os.environ[WORKER_CONFIG_ENV] = config.to_json()
     os.environ[WORKER_LOG_ENV] = log_level
+    os.environ[SUPERVISOR_ENV] = str(os.getpid())
     uv = _uvicorn_config("dvidpy.app:worker_app", factory=True, workers=workers)
     print(banner(config, sock, workers), flush=True)
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.52
