@@ -21,7 +21,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                         "several at a time; re-running resumes.")
     ingest.add_argument("source", type=Path, help="a .npy or .tif file, or a folder of slices, a zarr or an N5 array")
     _target_options(ingest)
-    ingest.add_argument("--offset", default="0,0,0", metavar="Z,Y,X", help="where the source's first voxel goes")
+    ingest.add_argument("--offset", default="0,0,0", metavar="Z,Y,X", help="where the source's first voxel goes (negative: --offset=-32,0,0)")
     ingest.add_argument("--create", action="store_true", help="create the instance if it does not exist")
     ingest.add_argument("--type", help="its typename when created (default from the source's voxels)")
     ingest.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
@@ -34,7 +34,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     export = sub.add_parser("export", help="write an instance at a version to a zarr v3 array (TensorStore)")
     export.add_argument("out", type=Path, help="the zarr v3 array folder to create")
     _target_options(export)
-    export.add_argument("--box", metavar="Z0:Z1,Y0:Y1,X0:X1", help="the box to export (default: the stored extents)")
+    export.add_argument("--box", metavar="Z0:Z1,Y0:Y1,X0:X1", help="the box to export (default: the stored extents; negative: --box=-32:0,...)")
     export.add_argument("--chunks", metavar="Z,Y,X", help="chunk shape (default: the instance's block size)")
     export.add_argument("--overwrite", action="store_true", help="replace an existing array at OUT")
     export.set_defaults(run=cmd_export)

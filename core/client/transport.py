@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,34 @@ class Counts:
     retries: int = 0
     sent: int = 0
     received: int = 0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A server's answer: its status, its whole body and the URL asked."""
+
+    status: int
+    body: bytes | memoryview
+    url: str
+
+    @property
+    def text(self) -> str:
+        return bytes(self.body).decode("utf-8", "replace")
+
+
+def _read_into(chunks: Iterable[bytes], into: memoryview) -> bytes | memoryview:
+    """A body read into ``into``: the filled part of it, or, if more came than it holds,
+    everything that came (so that the caller sees the real length)."""
+    pos, extra = 0, []
+    for chunk in chunks:
+        take = min(len(chunk), len(into) - pos)
+        into[pos : pos + take] = chunk if take == len(chunk) else chunk[:take]
+        pos += take
+        if take < len(chunk):
+            extra.append(chunk[take:])
+    if extra:
+        return bytes(into[:pos]) + b"".join(extra)
+    return into[:pos]
 
 
 @dataclass(frozen=True)
@@ -70,32 +99,40 @@ class Transport:
         self._pool.close()
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                content: bytes | None = None) -> httpx.Response:
+                content: bytes | None = None, into: memoryview | None = None) -> Answer:
         """Send one request (``path`` below the server URL, e.g. ``api/server/info``) and return
-        the 2xx answer; a 503 is retried, any other status raises :class:`DVIDClientError`."""
+        the 2xx answer; a 503 is retried, any other status raises :class:`DVIDClientError`.
+
+        ``into`` is a writable byte buffer the size of the expected body: a 200's body is then
+        read straight into it (for big answers that is much faster than httpx joining them)
+        and the answer's ``body`` is the part of it that was filled.
+        """
         query = {**self._params, **(params or {})}
         for attempt in range(self.retry.attempts + 1):
-            response = self._send(method, path, query, content)
-            if response.status_code != 503 or attempt == self.retry.attempts:
+            answer = self._send(method, path, query, content, into)
+            if answer.status != 503 or attempt == self.retry.attempts:
                 break
             wait = self.retry.wait(attempt)
             with self._lock:
                 self.counts.retries += 1
             log.info("%s %s: server busy (503), retry %d in %.2f s", method, path, attempt + 1, wait)
             time.sleep(wait)
-        if not response.is_success:
-            raise DVIDClientError(response.status_code, response.text.strip(), method, str(response.url))
-        return response
+        if not 200 <= answer.status < 300:
+            raise DVIDClientError(answer.status, answer.text.strip(), method, answer.url)
+        return answer
 
-    def _send(self, method: str, path: str, query: dict[str, Any], content: bytes | None) -> httpx.Response:
+    def _send(self, method: str, path: str, query: dict[str, Any], content: bytes | None,
+              into: memoryview | None) -> Answer:
         url = self.url + path.lstrip("/")
         request = httpx.Request(method, url, params=query or None, content=content,
                                 extensions={"timeout": self._timeout})
         try:
             response = self._pool.handle_request(request)
-            response.request = request
             try:
-                response.read()
+                if into is not None and response.status_code == 200:
+                    body: bytes | memoryview = _read_into(response.stream, into)
+                else:
+                    body = response.read()
             finally:
                 response.close()
         except httpx.TransportError as exc:
@@ -103,24 +140,24 @@ class Transport:
         with self._lock:
             self.counts.requests += 1
             self.counts.sent += len(content or b"")
-            self.counts.received += len(response.content)
-        return response
+            self.counts.received += len(body)
+        return Answer(response.status_code, body, str(request.url))
 
     # -- shorthands ------------------------------------------------------------------------------
 
-    def get(self, path: str, **kw: Any) -> bytes:
-        return self.request("GET", path, **kw).content
+    def get(self, path: str, **kw: Any) -> bytes | memoryview:
+        return self.request("GET", path, **kw).body
 
-    def post(self, path: str, content: bytes = b"", **kw: Any) -> bytes:
-        return self.request("POST", path, content=content, **kw).content
+    def post(self, path: str, content: bytes = b"", **kw: Any) -> bytes | memoryview:
+        return self.request("POST", path, content=content, **kw).body
 
     def get_json(self, path: str, **kw: Any) -> Any:
-        return json.loads(self.request("GET", path, **kw).content)
+        return json.loads(self.request("GET", path, **kw).body)
 
     def post_json(self, path: str, body: Any = None, **kw: Any) -> Any:
         """POST ``body`` as JSON; the answer parsed as JSON, or ``None`` when it is empty."""
         content = b"" if body is None else json.dumps(body).encode()
-        reply = self.request("POST", path, content=content, **kw).content
+        reply = self.request("POST", path, content=content, **kw).body
         return json.loads(reply) if reply.strip() else None
 
     def text(self, method: str, path: str, content: bytes | None = None, **kw: Any) -> str:

@@ -131,13 +131,16 @@ class Volume(Instance):
         out = np.empty(box.shape + self.voxel_shape, dtype=self.dtype)
 
         def fetch(piece: Box) -> int:
-            expected = piece.voxels * self.voxel_bytes
-            raw = self._get_piece(piece, expected)
-            if len(raw) != expected:
-                raise DVIDClientError(None, f"{self.name}: the server sent {len(raw)} bytes for "
-                                            f"{piece.describe()}, not {expected}")
-            out[piece.within(box)] = np.frombuffer(raw, dtype=self.dtype).reshape(piece.shape + self.voxel_shape)
-            return expected
+            target = out[piece.within(box)]
+            # A piece spanning the box's whole y and x is one run of ``out``: read straight into it.
+            buffer = target if target.flags.c_contiguous else np.empty_like(target)
+            received = self._get_piece(piece, buffer)
+            if received != buffer.nbytes:
+                raise DVIDClientError(None, f"{self.name}: the server sent {received} bytes for "
+                                            f"{piece.describe()}, not {buffer.nbytes}")
+            if buffer is not target:
+                target[...] = buffer
+            return received
 
         self._run(box, fetch, "read")
         return out
@@ -193,8 +196,11 @@ class Volume(Instance):
     def _raw_path(self, piece: Box) -> str:
         return f"{self.path}/raw/0_1_2/{piece.url_size()}/{piece.url_offset()}"
 
-    def _get_piece(self, piece: Box, expected: int) -> bytes:
-        return self.transport.get(self._raw_path(piece), params=self._params())
+    def _get_piece(self, piece: Box, into: np.ndarray) -> int:
+        """Read ``piece`` into the contiguous array ``into``; the bytes the server sent."""
+        bytes_view = memoryview(into.reshape(-1).view(np.uint8))
+        answer = self.transport.request("GET", self._raw_path(piece), params=self._params(), into=bytes_view)
+        return len(answer.body)
 
     def _post_piece(self, piece: Box, raw: bytes) -> None:
         self.transport.post(self._raw_path(piece), raw, params=self._params())
@@ -234,17 +240,20 @@ class Labels(Volume):
             params["compression"] = "lz4"
         return params
 
-    def _get_piece(self, piece: Box, expected: int) -> bytes:
-        body = super()._get_piece(piece, expected)
+    def _get_piece(self, piece: Box, into: np.ndarray) -> int:
         if not self.options.lz4:
-            return body
+            return super()._get_piece(piece, into)
         import lz4.block
 
+        body = self.transport.get(self._raw_path(piece), params=self._params())
         try:
-            return lz4.block.decompress(body, uncompressed_size=expected)
+            raw = lz4.block.decompress(body, uncompressed_size=into.nbytes)
         except lz4.block.LZ4BlockError as exc:
             raise DVIDClientError(None, f"{self.name}: the server's LZ4 answer for {piece.describe()} "
-                                        f"does not decode to {expected} bytes: {exc}") from exc
+                                        f"does not decode to {into.nbytes} bytes: {exc}") from exc
+        if len(raw) == into.nbytes:
+            into.reshape(-1).view(np.uint8)[:] = np.frombuffer(raw, dtype=np.uint8)
+        return len(raw)
 
     def _post_piece(self, piece: Box, raw: bytes) -> None:
         if self.options.lz4:

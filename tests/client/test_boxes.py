@@ -72,3 +72,12 @@ def test_pieces_of_an_unaligned_box_stay_on_the_block_grid():
     for piece in got:
         covered[piece.within(box)] += 1
     assert (covered == 1).all()
+
+
+def test_a_body_is_read_into_its_buffer_and_its_real_length_kept():
+    from dvidpy.client.transport import _read_into
+
+    buffer = bytearray(6)
+    assert bytes(_read_into([b"abc", b"def"], memoryview(buffer))) == b"abcdef" and buffer == b"abcdef"
+    assert bytes(_read_into([b"ab"], memoryview(bytearray(6)))) == b"ab"
+    assert _read_into([b"abcd", b"efgh"], memoryview(bytearray(6))) == b"abcdefgh"
