@@ -139,7 +139,7 @@ class Suite:
             path = f"{self.node}/{name}/raw/0_1_2/{box.url_size()}/{box.url_offset()}"
             path += "?compression=lz4" if name == "labels" else ""  # the request the client sends
 
-            def check(array, expected=expected) -> None:
+            def check(array, expected=expected, name=name) -> None:
                 if not np.array_equal(array, expected):
                     raise AssertionError(f"dvidpy.client read wrong {name} data")
 

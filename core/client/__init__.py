@@ -31,5 +31,5 @@ from dvidpy.client.nodes import Node
 from dvidpy.client.rois import ROI
 from dvidpy.client.volumes import Labels, Volume
 
-__all__ = ["Box", "Client", "DVIDClientError", "Instance", "Labels", "Node", "ROI", "Repo", "UnalignedWrite",
+__all__ = ["ROI", "Box", "Client", "DVIDClientError", "Instance", "Labels", "Node", "Repo", "UnalignedWrite",
            "Volume"]

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from dvidpy.client.errors import DVIDClientError
 from dvidpy.client.nodes import Node, resolve_uuid
 from dvidpy.client.paths import quoted
 from dvidpy.client.transport import RetryPolicy, Transport
-
-DEFAULT_PIECE_BYTES = 16 << 20
-
-
-@dataclass(frozen=True)
-class TransferOptions:
-    """How big transfers go: pieces of at most ``piece_bytes``, ``concurrency`` at a time, with
-    a progress bar when ``progress`` is true."""
-
-    concurrency: int = 4
-    piece_bytes: int = DEFAULT_PIECE_BYTES
-    progress: bool = False
+from dvidpy.client.volumes import DEFAULT_PIECE_BYTES, VolumeOptions
 
 
 class Client:
@@ -40,7 +28,7 @@ class Client:
             raise ValueError("concurrency and piece_bytes must be at least 1")
         self.transport = Transport(url, admintoken=admintoken, timeout=timeout, connections=max(concurrency, 2),
                                    retry=RetryPolicy(attempts=retries))
-        self.transfers = TransferOptions(concurrency, piece_bytes, progress)
+        self.volume_options = VolumeOptions(progress=progress, concurrency=concurrency, piece_bytes=piece_bytes)
 
     @property
     def url(self) -> str:

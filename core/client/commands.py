@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from dvidpy.client.boxes import Box
-from dvidpy.client.client import DEFAULT_PIECE_BYTES, Client
+from dvidpy.client.client import Client
 from dvidpy.client.errors import DVIDClientError
-from dvidpy.client.volumes import Volume
+from dvidpy.client.volumes import DEFAULT_PIECE_BYTES, Volume
 
 #: What a command reports as one line and exit status 1 instead of a traceback.
 EXPECTED = (DVIDClientError, ValueError, TypeError, OSError, ImportError)

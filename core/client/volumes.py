@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,32 +26,32 @@ from dvidpy.client.instances import Instance
 from dvidpy.client.points import points_json
 from dvidpy.client.transfers import run_pieces
 
+if TYPE_CHECKING:
+    from dvidpy.client.nodes import Node
+
+DEFAULT_PIECE_BYTES = 16 << 20
 #: DVID's slice planes and, for each, which axes (z, y, x) the image's rows and columns run along.
 PLANES = {"xy": (1, 2), "xz": (0, 2), "yz": (0, 1)}
 
 
 @dataclass(frozen=True)
 class VolumeOptions:
-    """Per-handle transfer settings (``vol.view(...)`` changes them)."""
+    """How a volume handle transfers: ``Client(...)`` sets the defaults, ``vol.view(...)`` changes them."""
 
     roi: str = ""             # read: voxels outside the ROI come back as background; write: not written
     throttle: bool = False    # send throttle=on (the server runs a few such requests at once)
     progress: bool = False    # a progress bar on transfers split into pieces
     concurrency: int = 4
-    piece_bytes: int = 16 << 20
+    piece_bytes: int = DEFAULT_PIECE_BYTES
     lz4: bool = True          # labels only: LZ4 on the wire
 
 
 class Volume(Instance):
     """An image volume (uint8blk, uint16blk, uint32blk, uint64blk, float32blk, rgba8blk)."""
 
-    def __init__(self, node: Any, name: str, info: dict[str, Any], options: VolumeOptions | None = None) -> None:
+    def __init__(self, node: Node, name: str, info: dict[str, Any], options: VolumeOptions | None = None) -> None:
         super().__init__(node, name, info)
-        if options is None:
-            defaults = node.repo.client.transfers
-            options = VolumeOptions(progress=defaults.progress, concurrency=defaults.concurrency,
-                                    piece_bytes=defaults.piece_bytes)
-        self.options = options
+        self.options = node.repo.client.volume_options if options is None else options
         values = info["Extended"]["Values"]
         kinds = {v["DataType"] for v in values}
         if len(kinds) != 1:
@@ -64,7 +64,7 @@ class Volume(Instance):
         ``concurrency=``, ``piece_bytes=`` (and ``lz4=`` for labels)."""
         return type(self)(self.node, self.name, self._info, dataclasses.replace(self.options, **changes))
 
-    def at(self, node: Any) -> Volume:
+    def at(self, node: Node) -> Volume:
         return type(self)(node, self.name, node.instance(self.name)._info, self.options)
 
     # -- geometry --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from PIL import Image
 from served import cli
 
 SUMMARY = re.compile(r"^ingested (?P<voxels>\d+) voxels \((?P<bytes>\d+) bytes\) into (?P<name>\S+) in [\d.]+ s: "
-                     r"[\d.]+ MB/s; (?P<written>\d+) slabs written, (?P<skipped>\d+) already there$", re.M)
+                     r"[\d.]+ MB/s; (?P<written>\d+) slabs written, (?P<skipped>\d+) already there$", re.MULTILINE)
 
 
 def ingest(server, node, source: Path, name: str, *args: str) -> dict:
