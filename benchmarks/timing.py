@@ -4,9 +4,8 @@ The benchmark times the server, so a timed request should cost the client as lit
 :class:`Stopwatch` sends each one over a single keep-alive ``http.client`` socket. Everything
 else (the repo, the instances, loading the volumes, and the rows that time the client itself)
 goes through :mod:`dvidpy.client`. Side by side on the 2-core machine, the client's httpx
-transport cost about twice the time of this socket for a 64^3 GET, and more for big answers,
-whose bodies httpx assembles from 64 KiB reads (docs/performance.md has the numbers): timing
-the server through it would mostly time httpx.
+transport took 1.6-1.8 times this socket's time for a 64^3 GET, a label point and a 256^3 GET
+(docs/performance.md has the numbers): timing the server through it would largely time httpx.
 """
 
 from __future__ import annotations
