@@ -75,6 +75,8 @@ def print_table(report: dict) -> None:
         cells.append(f"{r['peer_ms']:>9.2f}" if "peer_ms" in r else " " * 9)
         cells.append(f"{r['x_peer']:>7.2f}" if "x_peer" in r else " " * 7)
         extra = f"  {r['points_per_s']:,} points/s" if "points_per_s" in r else ""
+        if "bare_ms" in r:
+            extra = f"  bare connection {r['bare_ms']:.2f} ms ({r['x_bare']:.2f}x)"
         print(" ".join(cells) + extra)
     for r in report["results"]:
         if "requests_per_s" in r:
@@ -85,7 +87,8 @@ def print_table(report: dict) -> None:
         if "x_response" in r:
             print(f"{r['name']}: server grew {r['peak_growth_bytes'] / 2**20:.1f} MiB for a "
                   f"{r['bytes'] / 2**20:.1f} MiB answer ({r['x_response']}x)")
-    print("\nx limit = limit time / dvidpy time (1.0 = as fast as the trivial endpoint); x peer likewise for TensorStore.")
+    print("\nx limit = limit time / dvidpy time (1.0 = as fast as the trivial endpoint); x peer likewise for TensorStore;"
+          "\nbare connection: the same GET over the benchmark's own socket, and that time / the client's.")
     print("\ntargets:")
     for t in report["targets"]:
         print(f"  [{'met' if t['met'] else 'NOT met'}] {t['target']}: {t['value']}")

@@ -9,10 +9,11 @@ import lz4.block
 import numpy as np
 
 from dvidpy.benchmarks import concurrency
-from dvidpy.benchmarks.client import Client, timed
 from dvidpy.benchmarks.peer import ZarrPeer, available
 from dvidpy.benchmarks.servers import dvidpy_server, trivial_server
+from dvidpy.benchmarks.timing import Stopwatch, timed
 from dvidpy.benchmarks.volumes import grayscale, labels
+from dvidpy.client import Box, Client
 
 SLAB = 64
 
@@ -25,8 +26,8 @@ class Suite:
         self.labels = labels(size)
         self.dvid = dvidpy_server(tmp / "data")
         self.trivial = trivial_server()
-        self.client = Client(self.dvid.port)
-        self.limit = Client(self.trivial.port)
+        self.client = Stopwatch(self.dvid.port)
+        self.limit = Stopwatch(self.trivial.port)
         self.peers = {}
         if available():
             print("writing the zarr copies for TensorStore ...", flush=True)
@@ -43,12 +44,13 @@ class Suite:
     # -- plan ------------------------------------------------------------------------------------
 
     def run(self) -> list[dict]:
-        root = json.loads(self.client.post("/api/repos", b'{"alias": "bench"}'))["root"]
-        self.node = f"/api/node/{root}"
-        for typename, name in (("uint8blk", "grayscale"), ("labelblk", "labels")):
-            body = json.dumps({"typename": typename, "dataname": name}).encode()
-            self.client.post(f"/api/repo/{root}/instance", body)
-        self.ingest()
+        with Client(f"127.0.0.1:{self.dvid.port}") as client:
+            node = client.new_repo("bench").root
+            self.volumes = {name: node.new_instance(typename, name)
+                            for typename, name in (("uint8blk", "grayscale"), ("labelblk", "labels"))}
+            self.node = f"/{node.path}"
+            self.ingest()
+            self.client_rows()
         for n in self.cube_sizes():
             self.subvolume("grayscale", self.gray, (n, n, n))
         self.subvolume("grayscale", self.gray, self.wide())
@@ -74,7 +76,7 @@ class Suite:
         self.results += concurrency.rows(lambda data, workers: dvidpy_server(data, workers=workers),
                                          self.tmp / "data", self.node, self.size, self.runs, self.quick)
         self.dvid = dvidpy_server(self.tmp / "data")
-        self.client = Client(self.dvid.port)
+        self.client = Stopwatch(self.dvid.port)
 
     def cube_sizes(self) -> list[int]:
         return sorted({min(64, self.size), min(256, self.size)})
@@ -115,16 +117,41 @@ class Suite:
     def ingest_mode(self, slab: bytes) -> None:
         """The same slab POST on a second server whose store skips fsync (``[store] sync = false``)."""
         server = dvidpy_server(self.tmp / "ingest", sync=False)
-        client = Client(server.port)
+        client = Stopwatch(server.port)
         try:
-            root = json.loads(client.post("/api/repos", b"{}"))["root"]
-            client.post(f"/api/repo/{root}/instance", b'{"typename": "uint8blk", "dataname": "g"}')
-            url = f"/api/node/{root}/g/raw/0_1_2/{self.size}_{self.size}_{SLAB}/0_0_0"
+            with Client(f"127.0.0.1:{server.port}") as setup:
+                vol = setup.new_repo().root.new_instance("uint8blk", "g")
+            url = f"/{vol.path}/raw/0_1_2/{self.size}_{self.size}_{SLAB}/0_0_0"
             t = timed(lambda: client.post(url, slab), self.runs)
             self.record(f"POST uint8 {self.size}x{self.size}x{SLAB}, sync off", len(slab), t)
         finally:
             client.close()
             server.stop()
+
+    def client_rows(self) -> None:
+        """The client itself: ``vol[...]`` reads (pieces, concurrency, LZ4 for labels) beside the
+        same GET over the bare connection, and the whole grayscale volume written by ``vol[...] =``."""
+        rows = [("grayscale", self.gray, n) for n in self.cube_sizes()] + [("labels", self.labels, self.cube_sizes()[-1])]
+        for name, volume, n in rows:
+            offset = self.offset((n, n, n))[::-1]
+            box = Box.at(offset, (n, n, n))
+            expected = volume[box.within(Box((0, 0, 0), volume.shape))]
+            path = f"{self.node}/{name}/raw/0_1_2/{box.url_size()}/{box.url_offset()}"
+            path += "?compression=lz4" if name == "labels" else ""  # the request the client sends
+
+            def check(array, expected=expected, name=name) -> None:
+                if not np.array_equal(array, expected):
+                    raise AssertionError(f"dvidpy.client read wrong {name} data")
+
+            vol = self.volumes[name]
+            mine = timed(lambda vol=vol, box=box: vol.read(box), self.runs, check)
+            bare = timed(lambda path=path: self.client.get(path), self.runs)
+            wire = " lz4" if name == "labels" else ""
+            self.record(f"dvidpy.client vol[...] {name} {n}^3{wire}", expected.nbytes, mine, bare=bare)
+        vol = self.volumes["grayscale"]
+        whole = Box((0, 0, 0), self.gray.shape)
+        t = timed(lambda: vol.write(whole, self.gray), 1, warm_up=False)
+        self.record(f"dvidpy.client vol[...] = grayscale whole volume ({self.size}^3)", self.gray.nbytes, t)
 
     def subvolume(self, name: str, volume: np.ndarray, shape_xyz, lz4_transfer: bool = False) -> None:
         ox, oy, oz = self.offset(shape_xyz)

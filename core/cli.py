@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 from dvidpy import __version__
+from dvidpy.client import Client, DVIDClientError
+from dvidpy.client.commands import add_commands
 from dvidpy.config import ConfigError, load_config
 from dvidpy.plugin_manager import Plugins, make_plugin_manager
 from dvidpy.storage.engine import UnknownEngine
@@ -53,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     repo.add_argument("args", nargs="+", help="delete: NAME; rename: OLD NEW")
     _server_options(repo)
     repo.set_defaults(run=cmd_repo)
+
+    add_commands(sub)
     return parser
 
 
@@ -89,44 +90,34 @@ def cmd_types(args: argparse.Namespace) -> int:
     return 0
 
 
-def _call(args: argparse.Namespace, method: str, path: str, body: dict | None = None, **query: str) -> str:
-    params = {k: v for k, v in {**query, "passcode": args.passcode, "admintoken": args.admintoken}.items() if v}
-    url = args.server.rstrip("/") + path + ("?" + urllib.parse.urlencode(params) if params else "")
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    try:
-        with urllib.request.urlopen(request) as reply:
-            return reply.read().decode()
-    except urllib.error.HTTPError as exc:
-        raise SystemExit(f"dvidpy: {exc.code}: {exc.read().decode().strip()}")
-    except urllib.error.URLError as exc:
-        raise SystemExit(f"dvidpy: cannot reach {args.server}: {exc.reason}")
+def _client(args: argparse.Namespace) -> Client:
+    return Client(args.server, admintoken=args.admintoken)
 
 
 def cmd_repos(args: argparse.Namespace) -> int:
-    if args.action == "new":
-        alias, description = (args.args + ["", ""])[:2]
-        body = {"alias": alias, "description": description}
-        if args.passcode:
-            body["passcode"] = args.passcode
-        print(_call(args, "POST", "/api/repos", body))
-    else:
-        if len(args.args) != 1:
-            raise SystemExit("dvidpy: repos delete takes the repo's UUID")
-        print(_call(args, "DELETE", f"/api/repo/{args.args[0]}", imsure="true").strip())
+    with _client(args) as client:
+        if args.action == "new":
+            alias, description = (args.args + ["", ""])[:2]
+            repo = client.new_repo(alias, description, passcode=args.passcode)
+            print(json.dumps({"root": repo.uuid}))
+        else:
+            if len(args.args) != 1:
+                raise SystemExit("dvidpy: repos delete takes the repo's UUID")
+            print(client.delete_repo(args.args[0], passcode=args.passcode))
     return 0
 
 
 def cmd_repo(args: argparse.Namespace) -> int:
-    if args.action == "delete":
-        if len(args.args) != 1:
-            raise SystemExit("dvidpy: repo UUID delete takes one data instance name")
-        print(_call(args, "DELETE", f"/api/repo/{args.uuid}/instance/{args.args[0]}", imsure="true").strip())
-    else:
-        if len(args.args) != 2:
-            raise SystemExit("dvidpy: repo UUID rename takes the old and the new name")
-        old, new = args.args
-        print(_call(args, "POST", f"/api/repo/{args.uuid}/instance/{old}/rename", {"name": new}).strip())
+    with _client(args) as client:
+        repo = client.repo(args.uuid)
+        if args.action == "delete":
+            if len(args.args) != 1:
+                raise SystemExit("dvidpy: repo UUID delete takes one data instance name")
+            print(repo.delete_instance(args.args[0], passcode=args.passcode))
+        else:
+            if len(args.args) != 2:
+                raise SystemExit("dvidpy: repo UUID rename takes the old and the new name")
+            print(repo.rename_instance(*args.args, passcode=args.passcode))
     return 0
 
 
@@ -137,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except DVIDClientError as exc:
+        print(f"dvidpy: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

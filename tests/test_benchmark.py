@@ -20,8 +20,11 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
     report = json.loads(out.read_text())
     names = [r["name"] for r in report["results"]]
     for expected in ("POST uint8 64x64x64", "GET grayscale 64x64x64 raw", "GET labels 64x64x64 lz4",
-                     "GET xy png 64x64", "labels batch 10000 points", "label single point"):
+                     "GET xy png 64x64", "labels batch 10000 points", "label single point",
+                     "dvidpy.client vol[...] grayscale 64^3", "dvidpy.client vol[...] labels 64^3 lz4",
+                     "dvidpy.client vol[...] = grayscale whole volume (64^3)"):
         assert expected in names
     assert all(r["ms"] > 0 for r in report["results"] if "ms" in r)
+    assert all(r["x_bare"] > 0 for r in report["results"] if r["name"].startswith("dvidpy.client vol[...] ") and "=" not in r["name"])
     assert {t["target"] for t in report["targets"]} >= {"uint8 3D POST >= 300 MB/s", "xy png slice <= 40 ms"}
     assert "targets:" in run.stdout
