@@ -7,6 +7,7 @@ version operations most tests start with. ``live_server`` runs the same app unde
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 import sys
@@ -136,6 +137,19 @@ def block_records(body: bytes) -> list[tuple[tuple[int, int, int], bytes]]:
         out.append(((x, y, z), body[pos + 16 : pos + 16 + n]))
         pos += 16 + n
     assert pos == len(body), "a block stream ends inside a record"
+    return out
+
+
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
+
+
+def log_texts(lines: list[str]) -> list[str]:
+    """Log entries are ``<RFC3339>`` + two spaces + text; returns the texts."""
+    out = []
+    for line in lines:
+        stamp, sep, text = line.partition("  ")
+        assert sep and STAMP.match(stamp), line
+        out.append(text)
     return out
 
 

@@ -13,18 +13,7 @@ import re
 import threading
 
 import pytest
-from conftest import error_message
-
-STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
-
-
-def log_texts(lines: list[str]) -> list[str]:
-    out = []
-    for line in lines:
-        stamp, sep, text = line.partition("  ")
-        assert sep and STAMP.match(stamp), line
-        out.append(text)
-    return out
+from conftest import error_message, log_texts
 
 
 def nodes(dvid, uuid: str) -> dict:

@@ -12,25 +12,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import error_message
+from conftest import error_message, log_texts
 
-STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
 NANO_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?(Z|[+-]\d\d:\d\d)$")
 NODE_FIELDS = ["Branch", "Note", "Log", "UUID", "VersionID", "Locked", "Parents", "Children", "Created", "Updated"]
 REPO_FIELDS = ["Root", "Alias", "Description", "Log", "Properties", "DataInstances", "DAG",
                "MutationID", "SavedMutationID", "Created", "Updated"]
 BASE_FIELDS = ["TypeName", "TypeURL", "TypeVersion", "DataUUID", "Name", "RepoUUID", "Compression",
                "Checksum", "Syncs", "Versioned", "KVStore", "LogStore", "Tags"]
-
-
-def log_texts(lines: list[str]) -> list[str]:
-    """Log entries are ``<RFC3339>`` + two spaces + text; returns the texts."""
-    out = []
-    for line in lines:
-        stamp, sep, text = line.partition("  ")
-        assert sep and STAMP.match(stamp), line
-        out.append(text)
-    return out
 
 
 def info(dvid, uuid: str) -> dict:
