@@ -259,6 +259,7 @@ def test_grown_store_reopens_with_room_to_write(tmp_path):
         eng.close()
 
 
+@pytest.mark.engines("lmdb")  # LMDB's map; a database server has no map to grow
 def test_server_grows_the_store_for_a_request(make_dvid):
     dvid = make_dvid(store_options={"map_size": SMALL_MAP})
     start = dvid.server.engine.map_size
@@ -274,6 +275,7 @@ def test_server_grows_the_store_for_a_request(make_dvid):
     assert dvid.ok("GET", f"/api/node/{uuid}/kv/keys").json() == ["big", "small"]
 
 
+@pytest.mark.engines("lmdb")  # LMDB's map; a database server has no map to grow
 def test_core_metadata_writes_grow_the_store_too(make_dvid):
     """Repo metadata (many instances, a long log) outgrowing a tiny map is no error either."""
     dvid = make_dvid(store_options={"map_size": SMALL_MAP})

@@ -110,6 +110,10 @@ class _LMDBWrite(_LMDBRead, WriteTxn):
     def delete(self, key: bytes) -> bool:
         return self._txn.delete(key)
 
+    def lock(self, name: bytes, *, shared: bool = False) -> None:
+        """Nothing to do: LMDB runs one write transaction at a time (across processes too), so
+        every write transaction already excludes all others and reads all they committed."""
+
     def commit(self) -> None:
         if self._done:
             return
