@@ -243,11 +243,25 @@ TEST_ENGINES: dict[str, Callable[[Any], dict[str, Any]]] = {
 
 
 @pytest.fixture(params=sorted(TEST_ENGINES))
-def engine(request, tmp_path: Path):
+def open_store(request, tmp_path: Path) -> Iterator[Callable[[], Any]]:
+    """A function opening one fresh store of each registered engine in turn (again on each
+    call: a reopening); every engine it opened is closed after the test."""
+    options = TEST_ENGINES[request.param](request)
+    opened: list = []
+
+    def reopen():
+        opened.append(open_engine(request.param, tmp_path / "store", options))
+        return opened[-1]
+
+    yield reopen
+    for eng in opened:
+        eng.close()
+
+
+@pytest.fixture
+def engine(open_store):
     """A fresh, empty store of each registered engine in turn."""
-    eng = open_engine(request.param, tmp_path / "store", TEST_ENGINES[request.param](request))
-    yield eng
-    eng.close()
+    return open_store()
 
 
 def free_port() -> int:

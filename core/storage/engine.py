@@ -143,7 +143,8 @@ class Engine(ABC):
         """Flush everything written so far to durable storage."""
 
     @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the store; closing it again does nothing."""
 
     @contextmanager
     def reading(self) -> Iterator[ReadTxn]:

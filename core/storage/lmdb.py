@@ -142,6 +142,7 @@ class LMDBEngine(Engine):
         path.mkdir(parents=True, exist_ok=True)
         self.path = path.resolve()
         self._gate = _Gate()
+        self._open = True
         self._env = lmdb.open(
             str(path),
             map_size=map_size,
@@ -217,8 +218,10 @@ class LMDBEngine(Engine):
 
     def close(self) -> None:
         def shut() -> None:
-            self._env.sync(True)
-            self._env.close()
+            if self._open:
+                self._open = False
+                self._env.sync(True)
+                self._env.close()
 
         self._gate.exclusive(shut)
 

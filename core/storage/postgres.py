@@ -132,7 +132,7 @@ def _translated() -> Iterator[None]:
     except (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected) as exc:
         raise Conflict(str(exc).strip()) from exc
     except psycopg.OperationalError as exc:
-        raise StoreUnavailable(f"the PostgreSQL store is unavailable: {str(exc).strip()}") from exc
+        raise StoreUnavailable(f"the PostgreSQL store is unavailable: {' '.join(str(exc).split())}") from exc
 
 
 class _Pool:
@@ -365,7 +365,8 @@ class PostgresEngine(Engine):
         try:
             conn = self._psycopg.connect(self.dsn, autocommit=True)
         except self._psycopg.Error as exc:
-            raise StoreUnavailable(f"cannot connect to PostgreSQL ({self.shown_dsn}): {str(exc).strip()}") from None
+            reason = " ".join(str(exc).split())  # libpq's message, on one line
+            raise StoreUnavailable(f"cannot connect to PostgreSQL ({self.shown_dsn}): {reason}") from None
         conn.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION}'")
         return conn
 
