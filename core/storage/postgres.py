@@ -18,9 +18,8 @@ Transactions (see :mod:`dvidpy.storage.engine` for what the core expects of them
 * Deadlocks and serialization failures become :class:`~dvidpy.storage.engine.Conflict` (the
   core runs the request again); a lost connection becomes ``StoreUnavailable``.
 
-Each process keeps at most ``connections`` connections for its requests. A thread that already
-holds one (a read inside a request's own transaction) may take another past that limit, so a
-request never waits for itself. The SQL is a subset that CockroachDB and YugabyteDB accept too
+Each process keeps at most ``connections`` connections for its requests
+(:mod:`dvidpy.storage.postgres_connections`). The SQL is a subset that CockroachDB and YugabyteDB accept too
 (docs/scale-out.md); only the table's creation differs between them.
 """
 
@@ -30,14 +29,10 @@ import hashlib
 import logging
 import os
 import re
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from dvidpy.storage.engine import (
-    Conflict,
     Engine,
     EngineOption,
     EngineSpec,
@@ -47,6 +42,7 @@ from dvidpy.storage.engine import (
     WriteTxn,
     register_engine,
 )
+from dvidpy.storage.postgres_connections import Pool, driver, safe_dsn, translated
 
 #: Where the DSN comes from when ``[store] dsn`` is empty.
 DSN_ENV = "DVIDPY_PG_DSN"
@@ -65,33 +61,6 @@ IDLE_IN_TRANSACTION = "300s"
 _TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
 
 log = logging.getLogger("dvidpy")
-
-
-_psycopg: Any = None
-
-
-def _driver() -> Any:
-    """psycopg, imported on first use: dvidpy without the ``postgres`` extra still runs."""
-    global _psycopg
-    if _psycopg is None:
-        try:
-            import psycopg
-        except ImportError:
-            raise StoreUnavailable("the postgres engine needs psycopg 3: pip install 'dvidpy[postgres]'") from None
-        _psycopg = psycopg
-    return _psycopg
-
-
-def safe_dsn(dsn: str) -> str:
-    """The connection string without its password (what ``describe()`` and errors show)."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    try:
-        params = conninfo_to_dict(dsn)
-    except Exception:  # its message may quote the string, password included
-        raise ValueError("the postgres dsn is not a libpq connection string or URL") from None
-    params.pop("password", None)
-    return make_conninfo(**params) or "libpq defaults"
 
 
 def schema(table: str, server_version: str) -> list[str]:
@@ -123,83 +92,6 @@ class _Statements:
         self.exists = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = %b"
 
 
-@contextmanager
-def _translated() -> Iterator[None]:
-    """The driver's errors as the engine interface names them."""
-    psycopg = _psycopg
-    try:
-        yield
-    except (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected) as exc:
-        raise Conflict(str(exc).strip()) from exc
-    except psycopg.OperationalError as exc:
-        raise StoreUnavailable(f"the PostgreSQL store is unavailable: {' '.join(str(exc).split())}") from exc
-
-
-class _Pool:
-    """Connections of one engine: at most ``size`` taken at once by threads that held none.
-
-    A thread that holds a connection may take more without waiting (a read inside its own
-    write transaction), so no request waits for itself.
-    """
-
-    def __init__(self, connect: Callable[[], Any], size: int) -> None:
-        self._connect = connect
-        self._idle: list[Any] = []
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(size)
-        self._thread = threading.local()
-        self._leases: dict[int, tuple[set[int], bool]] = {}  # id(conn): (its thread's set, owns a slot)
-        self._closed = False
-
-    def take(self) -> tuple[Any, bool]:
-        """A connection, and whether it was used before (so may have died while idle)."""
-        mine = self._thread.__dict__.setdefault("held", set())
-        slot = not mine
-        if slot:
-            self._slots.acquire()
-        try:
-            with self._lock:
-                if self._closed:
-                    raise StoreUnavailable("the PostgreSQL store is closed")
-                conn = self._idle.pop() if self._idle else None
-            reused = conn is not None
-            conn = conn if reused else self._connect()
-        except BaseException:
-            if slot:
-                self._slots.release()
-            raise
-        with self._lock:
-            self._leases[id(conn)] = (mine, slot)
-        mine.add(id(conn))
-        return conn, reused
-
-    def give(self, conn: Any) -> None:
-        """Take back a connection; one that is broken or still inside a transaction is closed."""
-        reusable = not conn.closed and not conn.broken and conn.info.transaction_status == 0  # idle
-        with self._lock:
-            held, slot = self._leases.pop(id(conn))
-            held.discard(id(conn))
-            keep = reusable and not self._closed
-            if keep:
-                self._idle.append(conn)
-        if not keep:
-            conn.close()
-        if slot:
-            self._slots.release()
-
-    def drop_idle(self) -> None:
-        """Close every idle connection (after one was found dead, the others likely are)."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-        self.drop_idle()
-
-
 class _PGRead(ReadTxn):
     def __init__(self, engine: PostgresEngine, conn: Any) -> None:
         self._engine = engine
@@ -213,7 +105,7 @@ class _PGRead(ReadTxn):
 
     def get(self, key: bytes) -> Value | None:
         self._before_read()
-        with _translated():
+        with translated():
             row = self._cur.execute(self._sql.get, (key,)).fetchone()
         return None if row is None else row[0]
 
@@ -225,7 +117,7 @@ class _PGRead(ReadTxn):
         statement = self._sql.page[reverse, keys_only]
         while start < stop:
             self._before_read()
-            with _translated():
+            with translated():
                 page = self._cur.execute(statement, (start, stop, rows)).fetchall()
             if keys_only:
                 yield from ((k, None) for (k,) in page)
@@ -246,7 +138,7 @@ class _PGRead(ReadTxn):
             return
         self._done = True
         try:
-            with _translated():
+            with translated():
                 self._conn.execute(statement)
         except StoreUnavailable:
             if statement == "COMMIT":
@@ -287,21 +179,21 @@ class _PGWrite(_PGRead, WriteTxn):
             existed = self._pending[key] is not None
             self._pending[key] = None
             return existed
-        with _translated():
+        with translated():
             return self._cur.execute(self._sql.delete, (key,)).rowcount > 0
 
     def delete_range(self, start: bytes, stop: bytes) -> int:
         if bytes(start) >= bytes(stop):
             return 0
         self._flush()
-        with _translated():
+        with translated():
             return self._cur.execute(self._sql.delete_range, (bytes(start), bytes(stop))).rowcount
 
     def lock(self, name: bytes, *, shared: bool = False) -> None:
         if (name, False) in self._locks or (name, shared) in self._locks:
             return
         function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-        with _translated():
+        with translated():
             self._cur.execute(f"SELECT {function}(%b)", (self._engine.lock_key(name),))
         self._locks.add((name, shared))
 
@@ -318,7 +210,7 @@ class _PGWrite(_PGRead, WriteTxn):
         pending, self._pending, self._pending_bytes = self._pending, {}, 0
         puts = [(k, v) for k, v in pending.items() if v is not None]
         deletes = [(k,) for k, v in pending.items() if v is None]
-        with _translated():
+        with translated():
             if puts:
                 self._cur.executemany(self._sql.put, puts)
             if deletes:
@@ -343,7 +235,7 @@ class PostgresEngine(Engine):
     name = "postgres"
 
     def __init__(self, dsn: str = "", *, table: str = DEFAULT_TABLE, sync: bool = True, connections: int = 8) -> None:
-        psycopg = _driver()
+        psycopg = driver()
         if not _TABLE_NAME.match(table):
             raise ValueError(f"postgres table must be a lower-case SQL name (letters, digits, _), not {table!r}")
         self.dsn = dsn or os.environ.get(DSN_ENV, "")
@@ -352,13 +244,13 @@ class PostgresEngine(Engine):
         self._sync = sync
         self._sql = _Statements(table)
         self._psycopg = psycopg
-        self._pool = _Pool(self._connect, connections)
+        self._pool = Pool(self._connect, connections)
         self._begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED" + (
             "" if sync else "; SET LOCAL synchronous_commit TO OFF")
         self._create_table()
         with self.reading() as txn:
             assert isinstance(txn, _PGRead)
-            with _translated():
+            with translated():
                 self.created = txn._cur.execute(self._sql.any_row).fetchone() is None
 
     def _connect(self) -> Any:
@@ -379,7 +271,7 @@ class PostgresEngine(Engine):
         """Create the table once, even when several servers start at the same moment."""
         conn, _ = self._pool.take()
         try:
-            with _translated(), conn.transaction():
+            with translated(), conn.transaction():
                 cur = conn.cursor(binary=True)
                 cur.execute("SELECT pg_advisory_xact_lock(%b)", (self.lock_key(b"schema"),))
                 if cur.execute(self._sql.exists, (self.table,)).fetchone() is None:
@@ -395,7 +287,7 @@ class PostgresEngine(Engine):
         for attempt in range(2):
             conn, reused = self._pool.take()
             try:
-                with _translated():
+                with translated():
                     conn.execute(statement)
                 return conn
             except StoreUnavailable:
@@ -426,7 +318,7 @@ class PostgresEngine(Engine):
         if not self._sync:
             conn = self._begin("BEGIN")
             try:
-                with _translated():
+                with translated():
                     conn.execute("SELECT pg_current_xact_id()")
                     conn.execute("COMMIT")
             finally:
