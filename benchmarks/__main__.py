@@ -3,7 +3,8 @@
 It starts ``dvidpy serve`` on an LMDB store in a temporary folder, ingests a grayscale and a
 label volume over HTTP, times reads and writes, and times the same transfers against the
 limits (a trivial endpoint on the same server stack; a numpy copy) and a peer (TensorStore on
-a local zarr copy). Every measured answer is checked against the source data.
+a local zarr copy); then, where PostgreSQL can be started, the postgres engine's rows. Every
+measured answer is checked against the source data.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, help="edge of the cubic test volumes (default 512, quick 128)")
     parser.add_argument("--runs", type=int, help="timed runs per measurement (default 5, quick 1)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--no-postgres", action="store_true",
+                        help="skip the postgres engine's rows (run when PostgreSQL can be started here)")
     args = parser.parse_args(argv)
     size = args.size or (128 if args.quick else 512)
     runs = args.runs or (1 if args.quick else 5)
     with tempfile.TemporaryDirectory(prefix="dvidpy-bench-") as tmp:
         t0 = time.perf_counter()
-        suite = Suite(Path(tmp), size=size, runs=runs, quick=args.quick)
+        suite = Suite(Path(tmp), size=size, runs=runs, quick=args.quick, postgres=not args.no_postgres)
         try:
             results = suite.run()
         finally:

@@ -39,12 +39,15 @@ def _chunk_load(port: int, node: str, size: int, seconds: float, seed: int, star
     return done
 
 
-def chunk_throughput(port: int, node: str, size: int, clients: int, seconds: float) -> float:
-    """Requests per second answered to ``clients`` processes together."""
+def chunk_throughput(port: int | list[int], node: str, size: int, clients: int, seconds: float) -> float:
+    """Requests per second answered to ``clients`` processes together (spread over the ports
+    of several servers in turn, when given a list)."""
+    ports = port if isinstance(port, list) else [port]
     ctx = multiprocessing.get_context("fork")
     start = time.time() + 0.5
     with ctx.Pool(clients) as pool:
-        counts = pool.starmap(_chunk_load, [(port, node, size, seconds, i, start) for i in range(clients)])
+        jobs = [(ports[i % len(ports)], node, size, seconds, i, start) for i in range(clients)]
+        counts = pool.starmap(_chunk_load, jobs)
     return sum(counts) / seconds
 
 

@@ -92,6 +92,15 @@ def dvidpy_server(data: Path, *, sync: bool = True, workers: int = 1) -> Process
     return Process(args, "/api/server/info")
 
 
+def postgres_server(data: Path, dsn: str, table: str, *, workers: int = 1) -> Process:
+    """``dvidpy serve`` on a PostgreSQL table (its data folder holds only its run files)."""
+    data.mkdir(parents=True, exist_ok=True)
+    config = data / "postgres.toml"
+    config.write_text(f'[store]\nengine = "postgres"\ndsn = "{dsn}"\ntable = "{table}"\n')
+    return Process(["-m", "dvidpy", "serve", "--data", str(data), "--config", str(config), "--log-level", "warning",
+                    "--workers", str(workers)], "/api/server/info")
+
+
 def trivial_server() -> Process:
     return Process(
         ["-m", "uvicorn", "dvidpy.benchmarks.trivial_app:app", "--host", "127.0.0.1", "--log-level", "warning",

@@ -8,7 +8,7 @@ from pathlib import Path
 import lz4.block
 import numpy as np
 
-from dvidpy.benchmarks import concurrency
+from dvidpy.benchmarks import concurrency, postgres_rows
 from dvidpy.benchmarks.peer import ZarrPeer, available
 from dvidpy.benchmarks.servers import dvidpy_server, trivial_server
 from dvidpy.benchmarks.timing import Stopwatch, timed
@@ -19,8 +19,8 @@ SLAB = 64
 
 
 class Suite:
-    def __init__(self, tmp: Path, size: int, runs: int, quick: bool = False) -> None:
-        self.size, self.runs, self.tmp, self.quick = size, runs, tmp, quick
+    def __init__(self, tmp: Path, size: int, runs: int, quick: bool = False, postgres: bool = True) -> None:
+        self.size, self.runs, self.tmp, self.quick, self.with_postgres = size, runs, tmp, quick, postgres
         print(f"generating {size}^3 grayscale and label volumes ...", flush=True)
         self.gray = grayscale(size)
         self.labels = labels(size)
@@ -67,7 +67,17 @@ class Suite:
         self.memory("grayscale", self.gray, self.wide())
         self.memory("labels", self.labels, self.wide())
         self.concurrency()
+        self.postgres()
         return self.results
+
+    def postgres(self) -> None:
+        """The postgres engine's rows, where a PostgreSQL server can be had."""
+        why = "--no-postgres" if not self.with_postgres else postgres_rows.available()
+        if why:
+            print(f"postgres rows skipped: {why}", flush=True)
+            return
+        print("postgres engine (a throw-away cluster, fsync on) ...", flush=True)
+        self.results += postgres_rows.rows(self.tmp, self.gray, self.runs, self.quick)
 
     def concurrency(self) -> None:
         """The scaling rows, on the same data, with servers of 1, 2 and 4 worker processes."""

@@ -18,6 +18,7 @@ from dvidpy.limits import MAX_BODY_BYTES
 from dvidpy.plugin_manager import Plugins, make_plugin_manager
 from dvidpy.routes import index, instances, nodes, repos, server
 from dvidpy.server import Server
+from dvidpy.storage.engine import StoreUnavailable
 
 log = logging.getLogger("dvidpy.requests")
 
@@ -38,6 +39,12 @@ async def internal_error(request: Request, exc: Exception) -> Response:
         f"Internal error on {request.method} {request.url.path}: {type(exc).__name__}: {exc}\n",
         status_code=500,
     )
+
+
+async def store_unavailable(request: Request, exc: Exception) -> Response:
+    """The store's database cannot be reached: a 503 (try again), not an internal error."""
+    logging.getLogger("dvidpy").warning("%s %s: %s", request.method, request.url.path, exc)
+    return PlainTextResponse(f"{exc} ({request.url.path}).\n", status_code=503, headers={"Retry-After": "1"})
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -152,7 +159,8 @@ def create_app(config: Config, plugins: Plugins | None = None) -> Starlette:
 
     app = Starlette(
         routes=ROUTES,
-        exception_handlers={DVIDError: dvid_error, 404: not_found, 405: method_not_allowed, Exception: internal_error},
+        exception_handlers={DVIDError: dvid_error, StoreUnavailable: store_unavailable, 404: not_found,
+                            405: method_not_allowed, Exception: internal_error},
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,
     )

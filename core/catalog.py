@@ -78,6 +78,23 @@ class Catalog:
 
     @classmethod
     def load(cls, txn: ReadTxn) -> Catalog:
+        """The catalog as ``txn`` sees it, all of one generation.
+
+        In a snapshot one pass is enough. A write transaction of a store whose statements each
+        see the latest commits (PostgreSQL's READ COMMITTED) might read repos of two
+        generations; every change raises the generation in its own commit, so when the
+        generation read before and after the records agree, the records are of that one.
+        """
+        generation = generation_of(txn)
+        while True:
+            repos, settings = cls._records(txn)
+            after = generation_of(txn)
+            if after == generation:
+                return cls(generation, repos, settings)
+            generation = after
+
+    @staticmethod
+    def _records(txn: ReadTxn) -> tuple[dict[int, Repo], dict[str, Any]]:
         start, stop = repo_key(0), keys.metadata_key(CLASS_REPO + 1)
         repos = {}
         for _, value in txn.scan(start, stop):
@@ -85,7 +102,7 @@ class Catalog:
             repos[repo.repo_id] = repo
         raw = txn.get(SETTINGS_KEY)
         settings = msgpack.unpackb(bytes(raw)) if raw is not None else {}
-        return cls(generation_of(txn), repos, settings)
+        return repos, settings
 
     def sorted_repos(self) -> list[Repo]:
         return sorted(self.repos.values(), key=lambda r: r.root)

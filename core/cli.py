@@ -12,7 +12,7 @@ from dvidpy.client import Client, DVIDClientError
 from dvidpy.client.commands import add_commands
 from dvidpy.config import ConfigError, load_config
 from dvidpy.plugin_manager import Plugins, make_plugin_manager
-from dvidpy.storage.engine import UnknownEngine
+from dvidpy.storage.engine import UnknownEngine, engine_spec
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dvidpy {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the server on an embedded LMDB store")
+    serve = sub.add_parser("serve", help="run the server (on an embedded LMDB store, or PostgreSQL)")
     serve.add_argument("config_file", nargs="?", metavar="CONFIG.toml",
                        help="a TOML configuration file (dvidpy's or DVID's); the same as --config")
     serve.add_argument("--data", type=Path, help="data folder (default ./dvidpy-data)")
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--config", help="a TOML configuration file")
     serve.add_argument("--read-only", action="store_true", default=None, help="refuse every change")
+    serve.add_argument("--engine", help='the storage engine: "lmdb" (default) or "postgres" (DSN in DVIDPY_PG_DSN)')
     serve.add_argument("--workers", type=int, help="worker processes serving the port (default: one per core)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=cmd_serve)
@@ -72,7 +73,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     try:
         config = load_config(args.config_file or args.config, data=args.data, host=args.host, port=args.port,
-                             read_only=args.read_only, workers=args.workers)
+                             read_only=args.read_only, workers=args.workers, engine=args.engine)
+        engine_spec(config.engine)  # a misspelled --engine stops here
         if config.workers < 0:
             raise ConfigError(f"--workers must be 0 (one per core) or more, not {config.workers}")
         configure_logging(config, args.log_level)

@@ -8,9 +8,11 @@ catalog. A refused change raises, the transaction is dropped, and neither memory
 has changed. Other processes (worker processes, other servers) see the new generation on their
 next read and reload.
 
-Because LMDB (like any store with one writer at a time) serializes write transactions, two
-changes from anywhere never interleave, and a data request that re-checks its node and instance
-inside its own write transaction sees every change committed before it.
+LMDB serializes write transactions, so two changes from anywhere never interleave, and a data
+request that re-checks its node and instance inside its own write transaction sees every change
+committed before it. A store that runs write transactions at once (PostgreSQL, shared by many
+servers) gets the same guarantees from the write exclusions each transaction takes first
+(:mod:`dvidpy.exclusions`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from dvidpy.catalog import (
     read_u64,
     repo_key,
 )
+from dvidpy import exclusions
 from dvidpy.errors import bad_request
 from dvidpy.storage import keys
 from dvidpy.storage.engine import Engine, ReadTxn, WriteTxn
@@ -180,9 +183,9 @@ class Datastore:
         if generation == cached.generation:
             return cached
         loaded = Catalog.load(txn)
-        if generation > cached.generation:
+        if loaded.generation > cached.generation:
             with self._lock:
-                if generation > self._catalog.generation:
+                if loaded.generation > self._catalog.generation:
                     self._catalog = loaded
         return loaded
 
@@ -218,10 +221,13 @@ class Datastore:
         ``action`` raises, nothing is written and nothing in memory changes.
         """
         if session is not None:
-            result, new = self._run(action, session.writer())
+            txn = session.writer()
+            exclusions.for_catalog_write(txn)
+            result, new = self._run(action, txn)
             session.on_commit.append(lambda: self._publish(new))
             return result
         with self.engine.writing() as txn:
+            exclusions.for_metadata_change(txn)
             result, new = self._run(action, txn)
         self._publish(new)
         return result
@@ -314,9 +320,9 @@ class Datastore:
                 with self.engine.writing() as txn:
                     doomed = [k for k, _ in itertools.islice(txn.scan(lo, hi, keys_only=True), batch)]
                     for k in doomed:
-                        txn.delete(k)
+                        txn.discard(k)
                     if len(doomed) < batch:
-                        txn.delete(marker)
+                        txn.discard(marker)
                 purged += len(doomed)
                 if len(doomed) < batch or stop():
                     break

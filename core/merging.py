@@ -78,7 +78,7 @@ def resolve_conflicts(datastore: Datastore, specs: list[str], names: list[str], 
             branch = repo.check_new_child(parent, f"conflict-{parent.uuid}")
             child = repo.add_child([parent], new_uuid(), edit.new_version_id(), branch, CONFLICT_NOTE)
             for prefix in prefixes:
-                edit.txn.delete(keys.versioned_key(prefix, child.version_id))
+                edit.txn.discard(keys.versioned_key(prefix, child.version_id))
                 edit.txn.put(keys.versioned_key(prefix, child.version_id, tombstone=True), b"")
             repo.commit(child, "", [])
             merged[i] = child

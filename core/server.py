@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from dvidpy import exclusions
 from dvidpy.catalog import Catalog
 from dvidpy.codecs import Compression, checksum_text, parse_checksum
 from dvidpy.config import Config
@@ -271,11 +272,12 @@ class Server:
     def run_instance_request(self, target: Target, make: Callable[..., InstanceRequest]) -> Response:
         """Run one instance request in this (worker) thread, in one transaction.
 
-        A mutating request takes the write transaction first, then finds its node and instance
-        again *inside* it: the node must still be open and the instance the same one (its data
-        UUID) as when the request arrived, whatever other requests, workers or servers did in
-        the meantime. If the store fills up, the transaction is dropped, the store grows, and
-        the request runs again from the start.
+        A mutating request takes the write transaction first, with its write exclusions
+        (:mod:`dvidpy.exclusions`), then finds its node and instance again *inside* it: the
+        node must still be open and the instance the same one (its data UUID) as when the
+        request arrived, whatever other requests, workers or servers did in the meantime. If
+        the store fills up, the transaction is dropped, the store grows, and the request runs
+        again from the start (as it does when the engine gives it up for a concurrent one).
         """
 
         deadline = time.monotonic() + self.config.request_timeout
@@ -284,6 +286,11 @@ class Server:
             with Session(self.engine, writable=target.writable, deadline=deadline) as session:
                 if target.mutation:
                     txn = session.writer()
+                    exclusions.for_data_write(txn)
+                    repo, _, _ = self._recheck(target, self.datastore.catalog(txn))
+                    exclusions.for_repo_write(txn, repo.repo_id)
+                    # Again, now that no other write of the repo runs: one that ended while
+                    # this one waited may have changed the repo's record.
                     repo, node, instance = self._recheck(target, self.datastore.catalog(txn))
                     repo = Repo.from_record(repo.to_record())  # the request's own copy to change
                     node, instance = repo.nodes[node.version_id], repo.instances[instance.name]

@@ -17,13 +17,13 @@ from dataclasses import replace
 
 from dvidpy import __version__
 from dvidpy.config import Config
+from dvidpy.folder_lock import FolderBusy, FolderLock
+from dvidpy.storage.engine import StoreUnavailable, engine_spec, open_engine
+from dvidpy.worker_process import SUPERVISOR_ENV
 
 #: How the supervisor hands a worker process its configuration and log level.
 WORKER_CONFIG_ENV = "DVIDPY_WORKER_CONFIG"
 WORKER_LOG_ENV = "DVIDPY_WORKER_LOG_LEVEL"
-from dvidpy.folder_lock import FolderBusy, FolderLock
-from dvidpy.storage.engine import engine_spec
-from dvidpy.worker_process import SUPERVISOR_ENV
 
 log = logging.getLogger("dvidpy")
 
@@ -49,21 +49,36 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def banner(config: Config, sock: socket.socket, workers: int) -> str:
+def banner(config: Config, sock: socket.socket, workers: int, store: str = "") -> str:
+    """The line that says the server is up; ``store`` describes a store outside the data folder."""
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     mode = ", read-only" if config.read_only else (", writes allowed on committed nodes" if config.full_write else "")
     processes = f", {workers} worker processes" if workers > 1 else ""
     return (f"dvidpy {__version__} serving http://{shown}:{port}/ (data {config.data.resolve()}, "
-            f"engine {config.engine}{mode}{processes})")
+            f"engine {store or config.engine}{mode}{processes})")
+
+
+def reach_store(config: Config) -> str:
+    """Open and close a store that lives outside the data folder (a database): it exists (its
+    table is created) before any worker opens it, and a store that cannot be reached stops
+    start-up with one line. Returns its description for the banner."""
+    engine = open_engine(config.engine, config.data, config.store_options)
+    try:
+        return engine.describe()
+    finally:
+        engine.close()
 
 
 def serve(config: Config, log_level: str = "info") -> int:
-    """Take the folder, bind, print the banner, serve until SIGINT/SIGTERM; the exit code."""
+    """Take the folder (or reach the database), bind, print the banner, serve until SIGINT or
+    SIGTERM; the exit code. Servers on a database share it; each keeps its own data folder
+    for its run files."""
     try:
         local = engine_spec(config.engine).local
         lock = FolderLock.take(config.data, address=f"{config.host}:{config.port}") if local else None
-    except FolderBusy as exc:
+        store = "" if local else reach_store(config)
+    except (FolderBusy, StoreUnavailable, ValueError) as exc:
         print(f"dvidpy: {exc}", file=sys.stderr)
         return 1
     try:
@@ -75,9 +90,9 @@ def serve(config: Config, log_level: str = "info") -> int:
         config = replace(config, port=sock.getsockname()[1])  # the real port when asked for port 0
         workers = config.workers or default_workers()
         if workers > 1:
-            _serve_workers(config, sock, workers, log_level)
+            _serve_workers(config, sock, workers, log_level, store)
         else:
-            _serve_here(config, sock)
+            _serve_here(config, sock, store)
         print("dvidpy stopped; store closed", flush=True)
         return 0
     finally:
@@ -91,13 +106,13 @@ def _uvicorn_config(app, **kw):
     return uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, timeout_keep_alive=30, **kw)
 
 
-def _serve_here(config: Config, sock: socket.socket) -> None:
+def _serve_here(config: Config, sock: socket.socket, store: str) -> None:
     import uvicorn
 
     from dvidpy.app import create_app
 
     app = create_app(config)
-    print(banner(config, sock, 1), flush=True)
+    print(banner(config, sock, 1, store), flush=True)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the
     # handler it found; a no-op one lets the process finish normally (exit 0).
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -105,7 +120,7 @@ def _serve_here(config: Config, sock: socket.socket) -> None:
     uvicorn.Server(_uvicorn_config(app)).run(sockets=[sock])
 
 
-def _serve_workers(config: Config, sock: socket.socket, workers: int, log_level: str) -> None:
+def _serve_workers(config: Config, sock: socket.socket, workers: int, log_level: str, store: str) -> None:
     """N processes accept on the one socket; uvicorn's supervisor restarts any that dies.
 
     Each worker builds its own app on the same store (LMDB is made for many processes) from
@@ -120,7 +135,7 @@ def _serve_workers(config: Config, sock: socket.socket, workers: int, log_level:
     os.environ[WORKER_LOG_ENV] = log_level
     os.environ[SUPERVISOR_ENV] = str(os.getpid())
     uv = _uvicorn_config("dvidpy.app:worker_app", factory=True, workers=workers)
-    print(banner(config, sock, workers), flush=True)
+    print(banner(config, sock, workers, store), flush=True)
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.52
         Multiprocess(uv, target=uvicorn.Server(uv).run, sockets=[sock]).run()
     else:

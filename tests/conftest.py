@@ -1,12 +1,22 @@
-"""Shared fixtures: a real server (real LMDB store in a temporary folder, real Starlette app).
+"""Shared fixtures: a real server (a real store, a real Starlette app) on every engine.
 
 ``dvid`` is a :class:`Harness`: an in-process client plus conveniences for the repo and
 version operations most tests start with. ``live_server`` runs the same app under uvicorn on
 127.0.0.1 with a free port, for end-to-end tests over real sockets.
+
+Every test that uses ``dvid``, ``make_dvid`` or ``live_server`` runs once per engine of
+:data:`TEST_ENGINES` (``test_x[lmdb]``, ``test_x[postgres]``): LMDB in a temporary folder,
+PostgreSQL as a fresh table in a throw-away cluster started once per session
+(dvidpy.benchmarks.postgres_cluster). ``@pytest.mark.engines("lmdb")`` keeps a test about one
+engine's own behaviour to that engine. Without PostgreSQL on the machine its tests are skipped
+with the reason; with ``DVIDPY_TEST_POSTGRES=required`` (CI) they fail instead.
+``DVIDPY_TEST_PG_DSN`` points the tests at an existing server instead of a throw-away one.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import socket
 import struct
@@ -14,7 +24,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +39,7 @@ import dvidpy_testkv  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from dvidpy.app import create_app  # noqa: E402
+from dvidpy.benchmarks.postgres_cluster import Cluster, Unavailable  # noqa: E402
 from dvidpy.config import Config  # noqa: E402
 from dvidpy.plugin_manager import Plugins, make_plugin_manager  # noqa: E402
 from dvidpy.server import Server  # noqa: E402
@@ -44,7 +55,8 @@ test_plugins.__test__ = False  # a helper, not a test, when a test module import
 
 
 class Harness:
-    """A dvidpy app on a data folder, with an in-process client; restartable on the same folder."""
+    """A dvidpy app on a data folder (and its store), with an in-process client; restartable
+    on the same folder and store."""
 
     def __init__(self, data_dir: Path, plugins_factory=test_plugins, **config: Any) -> None:
         self.data_dir = data_dir
@@ -106,20 +118,43 @@ class Harness:
         return self.ok("POST", f"/api/node/{uuid}/branch", json={"branch": name}).json()["child"]
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "engines(*names): run this HTTP test on these storage engines only")
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Every test reaching the ``http_engine`` fixture (through dvid, make_dvid, live_server)
+    runs on each engine its ``engines`` marker allows (all by default)."""
+    if "http_engine" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("engines")
+        names = list(marker.args) if marker else sorted(TEST_ENGINES)
+        metafunc.parametrize("http_engine", names, indirect=True)
+
+
 @pytest.fixture
-def dvid(tmp_path: Path) -> Iterator[Harness]:
-    harness = Harness(tmp_path / "data")
+def http_engine(request) -> Callable[[], dict[str, Any]]:
+    """A function giving the configuration of a fresh, empty store of this test's engine."""
+    name = request.param
+    return lambda: {"engine": name, "store_options": TEST_ENGINES[name](request)}
+
+
+@pytest.fixture
+def dvid(tmp_path: Path, http_engine) -> Iterator[Harness]:
+    harness = Harness(tmp_path / "data", **http_engine())
     yield harness
     harness.close()
 
 
 @pytest.fixture
-def make_dvid(tmp_path: Path) -> Iterator:
-    """A factory for harnesses with other settings: ``make_dvid(read_only=True, ...)``."""
+def make_dvid(tmp_path: Path, http_engine) -> Iterator:
+    """A factory for harnesses with other settings, each on a store of its own:
+    ``make_dvid(read_only=True, ...)``."""
     made: list[Harness] = []
 
     def make(plugins_factory=test_plugins, **config: Any) -> Harness:
-        harness = Harness(tmp_path / f"data{len(made)}", plugins_factory, **config)
+        store = http_engine()
+        store["store_options"].update(config.pop("store_options", {}))
+        harness = Harness(tmp_path / f"data{len(made)}", plugins_factory, **store, **config)
         made.append(harness)
         return harness
 
@@ -162,19 +197,85 @@ def error_message(r, path: str, status: int = 400) -> str:
     return r.text[: -len(suffix)]
 
 
-#: How the engine conformance suite opens each registered engine for real; a new engine adds
-#: itself here (tests/test_storage.py fails while one is missing).
-TEST_ENGINES = {
-    "lmdb": lambda tmp_path: open_engine("lmdb", tmp_path / "store"),
+# -- engines ----------------------------------------------------------------------------------------
+
+POSTGRES_REQUIRED = os.environ.get("DVIDPY_TEST_POSTGRES") == "required"
+_tables = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A PostgreSQL server for the session: a throw-away cluster, or ``DVIDPY_TEST_PG_DSN``."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _no_postgres("psycopg is not installed (pip install -e '.[test]')")
+    given = os.environ.get("DVIDPY_TEST_PG_DSN")
+    if given:
+        yield given
+        return
+    try:
+        cluster = Cluster.start(durable=False)
+    except Unavailable as exc:
+        _no_postgres(str(exc))
+    yield cluster.dsn
+    cluster.stop()
+
+
+def _no_postgres(why: str):
+    if POSTGRES_REQUIRED:
+        pytest.fail(f"DVIDPY_TEST_POSTGRES=required, but PostgreSQL cannot be used: {why}", pytrace=False)
+    pytest.skip(f"no PostgreSQL here: {why}")
+
+
+@pytest.fixture
+def pg_tables(postgres_dsn: str) -> Iterator[Callable[[], dict[str, Any]]]:
+    """A function giving the postgres options of a new, empty table; dropped after the test."""
+    made: list[str] = []
+
+    def new() -> dict[str, Any]:
+        made.append(f"kv_{os.getpid()}_{next(_tables)}")
+        return {"dsn": postgres_dsn, "table": made[-1]}
+
+    yield new
+    if made:
+        import psycopg
+
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute("SET lock_timeout = '20s'")
+            conn.execute("DROP TABLE IF EXISTS " + ", ".join(made))
+
+
+#: How the tests open each registered engine for real: its name -> the ``[store]`` options of a
+#: fresh, empty store, given the test's request. A new engine adds itself here
+#: (tests/test_storage.py fails while one is missing); the conformance suite and every HTTP
+#: test then run on it.
+TEST_ENGINES: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "lmdb": lambda request: {},
+    "postgres": lambda request: request.getfixturevalue("pg_tables")(),
 }
 
 
 @pytest.fixture(params=sorted(TEST_ENGINES))
-def engine(request, tmp_path: Path):
+def open_store(request, tmp_path: Path) -> Iterator[Callable[[], Any]]:
+    """A function opening one fresh store of each registered engine in turn (again on each
+    call: a reopening); every engine it opened is closed after the test."""
+    options = TEST_ENGINES[request.param](request)
+    opened: list = []
+
+    def reopen():
+        opened.append(open_engine(request.param, tmp_path / "store", options))
+        return opened[-1]
+
+    yield reopen
+    for eng in opened:
+        eng.close()
+
+
+@pytest.fixture
+def engine(open_store):
     """A fresh, empty store of each registered engine in turn."""
-    eng = TEST_ENGINES[request.param](tmp_path)
-    yield eng
-    eng.close()
+    return open_store()
 
 
 def free_port() -> int:
@@ -210,7 +311,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    server = LiveServer(Config(data=tmp_path / "live", port=free_port()), test_plugins())
+def live_server(tmp_path: Path, http_engine) -> Iterator[LiveServer]:
+    server = LiveServer(Config(data=tmp_path / "live", port=free_port(), **http_engine()), test_plugins())
     yield server
     server.stop()

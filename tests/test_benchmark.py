@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dvidpy.benchmarks import postgres_rows
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,3 +30,11 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
     assert all(r["x_bare"] > 0 for r in report["results"] if r["name"].startswith("dvidpy.client vol[...] ") and "=" not in r["name"])
     assert {t["target"] for t in report["targets"]} >= {"uint8 3D POST >= 300 MB/s", "xy png slice <= 40 ms"}
     assert "targets:" in run.stdout
+    why = postgres_rows.available()
+    if why and os.environ.get("DVIDPY_TEST_POSTGRES") != "required":
+        assert f"postgres rows skipped: {why}" in run.stdout
+    else:
+        for expected in ("postgres: POST uint8 64x64x64", "postgres: GET grayscale 64x64x64 raw"):
+            assert expected in names
+        rate = next(r for r in report["results"] if r["name"] == "postgres: 64^3 chunk GETs, 8 client processes, 2 servers")
+        assert rate["requests_per_s"] > 0

@@ -297,7 +297,7 @@ def test_server_info_types_and_help(repo):
     dvid, uuid = repo
     info = dvid.ok("GET", "/api/server/info").json()
     assert info["DVID Version"].startswith("dvidpy")
-    assert info["Storage backend"] == "lmdb"
+    assert info["Storage backend"] == dvid.config.engine
     types = dvid.ok("GET", "/api/server/types").json()
     assert types["testkv"] == "example.org/dvidpy-testkv"
     compiled = dvid.ok("GET", "/api/server/compiled-types").json()

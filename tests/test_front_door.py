@@ -131,7 +131,7 @@ def test_dvid_config_simple_is_refused_by_name(tmp_path):
         f"dvidpy: {config}: rpcAddress is a DVID setting that dvidpy does not support (dvidpy has no RPC server); "
         "remove it; webClient is a DVID setting that dvidpy does not support (dvidpy has no web console; / serves "
         "an index page); remove it; webDefaultFile is a DVID setting that dvidpy does not support (dvidpy has no "
-        "web console; / serves an index page); remove it; unknown storage engine 'badger' (known: lmdb); "
+        "web console; / serves an index page); remove it; unknown storage engine 'badger' (known: lmdb, postgres); "
         "log is a DVID setting that dvidpy does not support (dvidpy keeps no mutation log); remove it; "
         "[store.mutationlog]: dvidpy uses one store, [store.instancedata]\n")
     assert not (tmp_path / "dvidpy-data").exists()
@@ -141,7 +141,7 @@ def test_an_unknown_engine_is_refused(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text('[store.main]\nengine = "badger"\npath = "db"\n')
     out = cli("serve", str(config), cwd=tmp_path, timeout=30)
-    assert (out.returncode, out.stderr) == (2, f"dvidpy: {config}: unknown storage engine 'badger' (known: lmdb)\n")
+    assert (out.returncode, out.stderr) == (2, f"dvidpy: {config}: unknown storage engine 'badger' (known: lmdb, postgres)\n")
 
 
 @pytest.mark.parametrize("text, message", [

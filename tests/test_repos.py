@@ -158,7 +158,8 @@ def test_repo_info_fields_and_types(dvid):
         "Versioned": True, "LogStore": "no mutation log set",
         "Tags": {"type": "meshes", "stuff": "something-something"}}
     assert re.fullmatch(r"[0-9a-f]{32}", kv["Base"]["DataUUID"])
-    assert kv["Base"]["KVStore"].startswith("lmdb @ ")
+    assert kv["Base"]["KVStore"] == dvid.server.engine.describe()
+    assert kv["Base"]["KVStore"].startswith(f"{dvid.config.engine} @ ")
     gray = repo["DataInstances"]["grayscale"]
     assert gray["Base"]["TypeURL"] == "github.com/janelia-flyem/dvid/datatype/imageblk/uint8.go"
     assert gray["Base"]["Tags"] is None

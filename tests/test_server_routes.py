@@ -76,7 +76,7 @@ def test_server_info(make_dvid):
     assert all(isinstance(v, str) for v in info.values())
     assert info["Host"] == "mygreatserver.test.com:8000"
     assert (info["Datastore Version"], info["Storage backend"], info["Note"], info["TOML location"]) == (
-        "0.11.0", "lmdb", "free text", "")
+        "0.11.0", dvid.config.engine, "free text", "")
     assert info["DVID Version"].startswith("dvidpy ")
     assert int(info["Cores"]) >= 1 and int(info["Maximum Cores"]) >= int(info["Cores"])
     assert info["Process"] == str(os.getpid())  # the worker process that answered

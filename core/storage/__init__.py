@@ -5,6 +5,7 @@ Importing the package registers the built-in engines (each module registers itse
 """
 
 from dvidpy.storage import lmdb as _lmdb  # noqa: F401  (registers the "lmdb" engine)
+from dvidpy.storage import postgres as _postgres  # noqa: F401  (registers "postgres"; psycopg loads on use)
 from dvidpy.storage.engine import Engine, ReadTxn, StoreFull, WriteTxn
 from dvidpy.storage.session import Session
 from dvidpy.storage.versioned import VersionedStore

@@ -4,9 +4,18 @@ Keys and values are bytes, ordered lexicographically. Ranges at this level are h
 ``[start, stop)``, as Python slices are. A write transaction is all-or-nothing: the core opens
 at most one per HTTP request, so a request that fails writes nothing.
 
-An engine is one module (``storage/lmdb.py``); another backend implements these few classes and
-registers itself with :func:`register_engine`, declaring the ``[store]`` options it takes.
-This module names no engine.
+Concurrent writers. An engine either runs one write transaction at a time (LMDB: the core's
+read-modify-writes are then safe by construction) or lets several run at once (a database
+server shared by many dvidpy servers). For the second kind the core names the *write
+exclusions* a transaction needs (:meth:`WriteTxn.lock`, see :mod:`dvidpy.exclusions`): the
+engine holds each until the transaction ends, so two transactions that take the same
+exclusion never overlap, and the one that takes it second reads everything the first
+committed. An engine may also give up a transaction because of a concurrent one
+(:class:`Conflict`); the core then runs the whole request again (:func:`with_room`).
+
+An engine is one module (``storage/lmdb.py``, ``storage/postgres.py``); another backend
+implements these few classes and registers itself with :func:`register_engine`, declaring the
+``[store]`` options it takes. This module names no engine.
 """
 
 from __future__ import annotations
@@ -43,6 +52,15 @@ class StoreBusy(Exception):
     """The store could not grow now (other transactions stayed open); try again later."""
 
 
+class Conflict(Exception):
+    """The engine gave up a transaction because of a concurrent one (a deadlock, or a
+    serialization failure); nothing of it was written and it may simply run again."""
+
+
+class StoreUnavailable(Exception):
+    """The engine cannot reach its store (a database server that is down or refuses us)."""
+
+
 class ReadTxn(ABC):
     """A consistent snapshot of the store."""
 
@@ -70,6 +88,22 @@ class WriteTxn(ReadTxn):
     @abstractmethod
     def delete(self, key: bytes) -> bool:
         """Delete ``key``; True if it existed."""
+
+    def discard(self, key: bytes) -> None:
+        """Delete ``key`` if it exists, without saying whether it did: an engine may batch it
+        with the transaction's other writes instead of asking the store at once."""
+        self.delete(key)
+
+    @abstractmethod
+    def lock(self, name: bytes, *, shared: bool = False) -> None:
+        """Hold the write exclusion ``name`` until this transaction commits or aborts.
+
+        An exclusive holder excludes every other holder of ``name``; shared holders exclude only
+        exclusive ones. Once it returns, this transaction reads everything committed by the
+        transactions that held ``name`` before it. Engines whose write transactions never
+        overlap (LMDB) already have all of this and do nothing. The core takes exclusions in
+        one order (:mod:`dvidpy.exclusions`) so that waiting for them cannot deadlock.
+        """
 
     def delete_range(self, start: bytes, stop: bytes) -> int:
         """Delete every key in ``[start, stop)``; returns how many."""
@@ -115,7 +149,8 @@ class Engine(ABC):
         """Flush everything written so far to durable storage."""
 
     @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the store; closing it again does nothing."""
 
     @contextmanager
     def reading(self) -> Iterator[ReadTxn]:
@@ -139,7 +174,8 @@ class Engine(ABC):
 
 def with_room(engine: Engine, attempt: Callable[[], T]) -> T:
     """Run ``attempt`` (which opens and ends its own transactions); if the store fills up, grow
-    it and run ``attempt`` again from the start."""
+    it and run ``attempt`` again from the start; if the engine gave the transaction up for a
+    concurrent one (:class:`Conflict`), run it again as it is."""
     for tries in range(MAX_STORE_RETRIES):
         try:
             return attempt()
@@ -151,6 +187,10 @@ def with_room(engine: Engine, attempt: Callable[[], T]) -> T:
                 engine.grow()
             except StoreBusy as exc:
                 raise unavailable(f"{exc}; try again") from None
+        except Conflict as exc:
+            if tries == MAX_STORE_RETRIES - 1:
+                raise
+            logging.getLogger("dvidpy").info("transaction gave way to a concurrent one (%s); starting again", exc)
     raise AssertionError("unreachable")
 
 

@@ -130,6 +130,10 @@ class _LMDBWrite(_LMDBRead, WriteTxn):
     def delete(self, key: bytes) -> bool:
         return self._txn.delete(key)
 
+    def lock(self, name: bytes, *, shared: bool = False) -> None:
+        """Nothing to do: LMDB runs one write transaction at a time (across processes too), so
+        every write transaction already excludes all others and reads all they committed."""
+
     def commit(self) -> None:
         if self._done:
             return
@@ -158,6 +162,7 @@ class LMDBEngine(Engine):
         path.mkdir(parents=True, exist_ok=True)
         self.path = path.resolve()
         self._gate = _Gate()
+        self._open = True
         self._env = lmdb.open(
             str(path),
             map_size=map_size,
@@ -234,8 +239,10 @@ class LMDBEngine(Engine):
 
     def close(self) -> None:
         def shut() -> None:
-            self._env.sync(True)
-            self._env.close()
+            if self._open:
+                self._open = False
+                self._env.sync(True)
+                self._env.close()
 
         self._gate.exclusive(shut)
 

@@ -252,7 +252,7 @@ class VersionedStore:
         for tk, value in items:
             base = prefix + tk + suffix
             txn.put(base + value_mark, value)
-            txn.delete(base + tomb_mark)
+            txn.discard(base + tomb_mark)
             n += 1
         return n
 
@@ -260,7 +260,7 @@ class VersionedStore:
         """Hide ``tk`` at this version and its descendants; ancestors keep their value."""
         txn = self.session.writer()
         v = self.version
-        txn.delete(keys.data_key(self.instance_id, tk, v))
+        txn.discard(keys.data_key(self.instance_id, tk, v))
         txn.put(keys.data_key(self.instance_id, tk, v, tombstone=True), b"")
 
     def delete_range(self, begin: bytes, end: bytes) -> int:
