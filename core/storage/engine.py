@@ -124,6 +124,9 @@ class Engine(ABC):
 
     name: str = "engine"
 
+    #: The longest key the engine can store.
+    max_key_bytes: int = 511
+
     #: True if the store held no data when it was opened.
     created: bool = False
 

@@ -233,6 +233,8 @@ class _PGWrite(_PGRead, WriteTxn):
 
 class PostgresEngine(Engine):
     name = "postgres"
+    #: A B-tree entry holds at most about 2.7 KB; stay well inside it.
+    max_key_bytes = 2048
 
     def __init__(self, dsn: str = "", *, table: str = DEFAULT_TABLE, sync: bool = True, connections: int = 8) -> None:
         psycopg = driver()

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from dvidpy.errors import bad_request
 from dvidpy.storage import keys
 from dvidpy.storage.engine import Value
 from dvidpy.storage.keys import version_of
@@ -125,6 +126,11 @@ class VersionedStore:
     @property
     def version(self) -> int:
         return self.ancestry.version
+
+    @property
+    def longest_tkey(self) -> int:
+        """The longest type key the engine's keys leave room for."""
+        return self.session.engine.max_key_bytes - keys.PREFIX_LEN - keys.SUFFIX_LEN
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -248,8 +254,11 @@ class VersionedStore:
         prefix = self._prefix
         suffix = self.version.to_bytes(4, "big") + bytes(4)
         value_mark, tomb_mark = bytes((keys.MARKER_VALUE,)), bytes((keys.MARKER_TOMBSTONE,))
+        longest = self.longest_tkey
         n = 0
         for tk, value in items:
+            if len(tk) > longest:
+                raise bad_request(f"a key of {len(tk)} bytes is longer than this store allows ({longest} bytes)")
             base = prefix + tk + suffix
             txn.put(base + value_mark, value)
             txn.discard(base + tomb_mark)
@@ -258,6 +267,8 @@ class VersionedStore:
 
     def delete(self, tk: bytes) -> None:
         """Hide ``tk`` at this version and its descendants; ancestors keep their value."""
+        if len(tk) > self.longest_tkey:
+            raise bad_request(f"a key of {len(tk)} bytes is longer than this store allows ({self.longest_tkey} bytes)")
         txn = self.session.writer()
         v = self.version
         txn.discard(keys.data_key(self.instance_id, tk, v))

@@ -36,7 +36,8 @@ class ArbPlane:
             raise bad_request(f"cannot parse resolution {res!r} as a number")
         if not resolution > 0:
             raise bad_request(f"resolution must be positive, not {res!r}")
-        width, height = float(np.linalg.norm(top_right - top_left)), float(np.linalg.norm(bottom_left - top_left))
+        with np.errstate(over="ignore"):  # corners too far apart are refused just below
+            width, height = float(np.linalg.norm(top_right - top_left)), float(np.linalg.norm(bottom_left - top_left))
         if not (math.isfinite(width / resolution) and math.isfinite(height / resolution)):
             raise bad_request("Bad arbitrary image size requested: the corners are too far apart")
         nx = math.floor(width / resolution)
