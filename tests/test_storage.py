@@ -217,6 +217,25 @@ def test_long_scans_see_every_key_in_both_directions(engine):
     assert scan(engine, b"m00100", b"m02900", reverse=True) == items[100:2900][::-1]
 
 
+def scan_ranges(engine, ranges, **kw) -> list:
+    with engine.reading() as txn:
+        return [(k, None if v is None else bytes(v)) for k, v in txn.scan_ranges(ranges, **kw)]
+
+
+def test_scan_ranges_is_the_scans_of_each_range_in_turn(engine):
+    items = many(400)
+    put_all(engine, items)
+    ranges = [(b"m00010", b"m00013"), (b"m00013", b"m00015"), (b"m00100", b"m00100"),
+              (b"m00200", b"m00201\x00"), (b"m00390", b"z")]
+    expected = [pair for start, stop in ranges for pair in scan(engine, start, stop)]
+    assert scan_ranges(engine, ranges) == expected
+    assert [k for k, _ in expected] == [b"m00010", b"m00011", b"m00012", b"m00013", b"m00014",
+                                        b"m00200", b"m00201", *(b"m%05d" % i for i in range(390, 400))]
+    assert scan_ranges(engine, ranges, keys_only=True) == [(k, None) for k, _ in expected]
+    assert scan_ranges(engine, []) == []
+    assert scan_ranges(engine, [(b"a", b"b"), (b"z", b"zz")]) == []  # before and after every key
+
+
 def test_a_long_scan_stays_in_its_snapshot_while_others_commit(engine):
     items = many()
     put_all(engine, items)

@@ -171,6 +171,21 @@ def test_range_is_inclusive_and_merged_across_versions(engine):
     assert view(engine, 7, "a", "z") == {"a": b"a1", "b": b"b1", "c": b"c1", "d": b"d1"}
 
 
+def test_scan_many_reads_several_ranges_as_the_scans_would(engine):
+    write(engine, 1, a=b"a1", b=b"b1", c=b"c1", d=b"d1", e=b"e1", f=b"f1")
+    write(engine, 2, b=b"b2", c=None, f=b"f2")
+    write(engine, 4, d=b"d4")
+    ranges = [(tk("a"), tk("c")), (tk("d"), tk("d")), (tk("f"), tk("z"))]
+    for version in (1, 3, 4, 10, 11):  # lines of ancestry and merges
+        with Session(engine, writable=False) as session:
+            store = at(session, version)
+            expected = [(k, bytes(v)) for lo, hi in ranges for k, v in store.scan(lo, hi)]
+            assert [(k, bytes(v)) for k, v in store.scan_many(ranges)] == expected
+    with Session(engine, writable=False) as session:
+        got = {k: bytes(v) for k, v in at(session, 4).scan_many(ranges)}
+    assert got == {tk("a"): b"a1", tk("b"): b"b2", tk("d"): b"d4", tk("f"): b"f2"}
+
+
 def test_range_keys_only_and_ascending_order(engine):
     write(engine, 1, zeta=b"1", alpha=b"2", mid=b"3")
     write(engine, 2, beta=b"4")

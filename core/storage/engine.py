@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +77,17 @@ class ReadTxn(ABC):
         Values may be memoryviews into the engine's pages: they are valid only while the
         transaction is open.
         """
+
+    def scan_ranges(
+        self, ranges: Sequence[tuple[bytes, bytes]], *, keys_only: bool = False
+    ) -> Iterator[tuple[bytes, Value | None]]:
+        """The pairs of several ascending, disjoint ``[start, stop)`` ranges, in key order.
+
+        One request often reads many short runs (a row of blocks per y and z): an engine may
+        answer them all with one cursor instead of one scan each.
+        """
+        for start, stop in ranges:
+            yield from self.scan(start, stop, keys_only=keys_only)
 
 
 class WriteTxn(ReadTxn):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import lmdb
@@ -100,6 +100,27 @@ class _LMDBRead(ReadTxn):
                 if key >= stop:
                     return
                 yield key, value
+
+    def scan_ranges(
+        self, ranges: Sequence[tuple[bytes, bytes]], *, keys_only: bool = False
+    ) -> Iterator[tuple[bytes, Value | None]]:
+        """One cursor for every range: it moves forward, seeking only where a range begins
+        beyond the key it stands on."""
+        if not ranges:
+            return
+        cursor = self._txn.cursor()
+        if not cursor.set_range(ranges[0][0]):
+            return
+        for start, stop in ranges:
+            if bytes(cursor.key()) < start and not cursor.set_range(start):
+                return
+            for key, value in cursor.iternext(keys=True, values=True):
+                key = bytes(key)
+                if key >= stop:
+                    break
+                yield key, None if keys_only else value
+            else:
+                return
 
     @staticmethod
     def _scan_reverse(cursor, start: bytes, stop: bytes, keys_only: bool):

@@ -85,6 +85,12 @@ class Ancestry:
         return values[0] if values else None
 
     @cached_property
+    def depths_by_key_bytes(self) -> dict[bytes, int]:
+        """:attr:`depths` keyed by each version's four big-endian bytes, as data keys hold them."""
+        assert self.depths is not None
+        return {v.to_bytes(4, "big"): d for v, d in self.depths.items()}
+
+    @cached_property
     def _reach(self) -> tuple[dict[int, int], dict[int, int]]:
         """A bit number for every version of the ancestry, and each one's ancestors as a mask."""
         order: list[int] = []  # parents before children
@@ -112,6 +118,9 @@ class Ancestry:
 
 #: Long scans check the request's deadline every this many keys plus one (a power of two less one).
 DEADLINE_STRIDE = 1023
+def _linear_item(tk: bytes, suffix: bytes, value: Value | None, with_values: bool):
+    version = int.from_bytes(suffix, "big")
+    return (tk, version, value) if with_values else (tk, version)
 
 
 class VersionedStore:
@@ -147,7 +156,7 @@ class VersionedStore:
 
     def version_of(self, tk: bytes) -> int:
         """The version that wrote the visible value of ``tk`` (0 if none)."""
-        for found, version in self._visible(tk, tk, keys_only=True):
+        for found, version in self._visible(((tk, tk),), keys_only=True):
             if found == tk:
                 return version
         return 0
@@ -159,7 +168,14 @@ class VersionedStore:
 
         With ``buffers=True`` values are zero-copy views valid only until the next step.
         """
-        for tk, _, value in self._visible(begin, end, keys_only=keys_only, with_values=True):
+        return self.scan_many(((begin, end),), keys_only=keys_only, buffers=buffers)
+
+    def scan_many(
+        self, ranges: Sequence[tuple[bytes, bytes]], *, keys_only: bool = False, buffers: bool = False
+    ) -> Iterator[tuple[bytes, Value | None]]:
+        """The visible pairs of several ascending, disjoint TKey ranges (each inclusive), in key
+        order, read with one cursor: a box of blocks is one range per row of blocks."""
+        for tk, _, value in self._visible(ranges, keys_only=keys_only, with_values=True):
             yield tk, (value if buffers or value is None else bytes(value))
 
     def keys(self, begin: bytes, end: bytes) -> list[bytes]:
@@ -181,18 +197,18 @@ class VersionedStore:
         """The store key that holds ``tk``'s value written at this version."""
         return keys.data_key(self.instance_id, tk, self.version)
 
-    def _visible(self, begin: bytes, end: bytes, *, keys_only: bool, with_values: bool = False):
-        start, stop = keys.tkey_range(self.instance_id, begin, end)
+    def _visible(self, ranges: Sequence[tuple[bytes, bytes]], *, keys_only: bool, with_values: bool = False):
+        raw = [keys.tkey_range(self.instance_id, begin, end) for begin, end in ranges]
         self.session.check_deadline()
-        ancestry = self.ancestry
-        if ancestry.depths is not None:
-            yield from self._visible_linear(start, stop, keys_only, with_values)
+        if self.ancestry.depths is not None:
+            yield from self._visible_linear(raw, keys_only, with_values)
             return
+        ancestry = self.ancestry
         with self.session.reading() as txn:
             group_tk: bytes | None = None
             entries: dict[int, bool] = {}
             values: dict[int, Value | None] = {}
-            for n, (key, value) in enumerate(txn.scan(start, stop, keys_only=keys_only)):
+            for n, (key, value) in enumerate(txn.scan_ranges(raw, keys_only=keys_only)):
                 if not n & DEADLINE_STRIDE:
                     self.session.check_deadline()
                 tk = key[keys.PREFIX_LEN : -keys.SUFFIX_LEN]
@@ -206,33 +222,30 @@ class VersionedStore:
             if entries:
                 yield from self._pick(group_tk, entries, values, ancestry, with_values)
 
-    def _visible_linear(self, start: bytes, stop: bytes, keys_only: bool, with_values: bool):
+    def _visible_linear(self, raw: list[tuple[bytes, bytes]], keys_only: bool, with_values: bool):
         """The same answer as the general path when no merge is involved, in one tight loop:
-        per TKey the entry of the nearest ancestor wins, unless it is a tombstone."""
-        depths = self.ancestry.depths
-        assert depths is not None
-        lo, hi = keys.PREFIX_LEN, -keys.SUFFIX_LEN
+        per TKey the entry of the nearest ancestor wins, unless it is a tombstone. Versions are
+        looked up by their four key bytes, so the loop decodes no integers but the winners'."""
+        depth_of = self.ancestry.depths_by_key_bytes
+        lo, cut = keys.PREFIX_LEN, -keys.SUFFIX_LEN
         tombstone = keys.MARKER_TOMBSTONE
         with self.session.reading() as txn:
-            group_tk = None
-            best_depth = best_version = -1
-            best_value = None
-            best_dead = True
-            for n, (key, value) in enumerate(txn.scan(start, stop, keys_only=keys_only)):
+            head = None
+            best_depth, best_suffix, best_value, best_dead = -1, b"", None, True
+            for n, (key, value) in enumerate(txn.scan_ranges(raw, keys_only=keys_only)):
                 if not n & DEADLINE_STRIDE:
                     self.session.check_deadline()
-                tk = key[lo:hi]
-                if tk != group_tk:
+                if key[:cut] != head:
                     if not best_dead:
-                        yield (group_tk, best_version, best_value) if with_values else (group_tk, best_version)
-                    group_tk, best_depth, best_dead = tk, -1, True
-                version = version_of(key)
-                depth = depths.get(version, -1)
-                if depth >= 0 and (best_depth < 0 or depth < best_depth):
-                    best_depth, best_version, best_value = depth, version, value
+                        yield _linear_item(head[lo:], best_suffix, best_value, with_values)
+                    head, best_dead, best_depth = key[:cut], True, -1
+                suffix = key[cut:-5]
+                depth = depth_of.get(suffix)
+                if depth is not None and (best_depth < 0 or depth < best_depth):
+                    best_depth, best_suffix, best_value = depth, suffix, value
                     best_dead = key[-1] == tombstone
             if not best_dead:
-                yield (group_tk, best_version, best_value) if with_values else (group_tk, best_version)
+                yield _linear_item(head[lo:], best_suffix, best_value, with_values)
 
     @staticmethod
     def _pick(tk, entries, values, ancestry: Ancestry, with_values: bool):

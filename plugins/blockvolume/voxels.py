@@ -29,6 +29,7 @@ from dvidpy.plugins.blockvolume.keys import (
     FIRST_BLOCK_TKEY,
     LAST_BLOCK_TKEY,
     block_coord,
+    block_coords,
     block_tkey,
 )
 
@@ -137,10 +138,10 @@ class Volume:
         Call inside ``store.snapshot()`` if the values must outlive one step.
         """
         x0, x1 = blocks.start[0], blocks.end[0]
+        rows = [(block_tkey(x0, y, z), block_tkey(x1, y, z)) for y, z, _, _ in blocks.rows()]
         with self.store.snapshot():
-            for y, z, _, _ in blocks.rows():
-                for tk, value in self.store.scan(block_tkey(x0, y, z), block_tkey(x1, y, z), buffers=True):
-                    yield block_coord(tk), value
+            found = list(self.store.scan_many(rows, buffers=True))
+            yield from zip(block_coords([tk for tk, _ in found]), [value for _, value in found])
 
     def fetch(self, coords: Iterable[Point3]) -> Iterator[tuple[Point3, memoryview | None]]:
         """The stored value (or None) of each listed block."""
