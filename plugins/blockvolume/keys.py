@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dvidpy import decode_index_zyx, index_zyx, tkey, tkey_class_range
+from dvidpy import decode_index_zyx, from_key_order, index_zyx, tkey, tkey_class_range
 from dvidpy.geometry import Point3
-from dvidpy.storage.keys import from_key_order
 
 BLOCK_CLASS = 23
 EXTENTS_CLASS = 24

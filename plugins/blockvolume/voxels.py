@@ -10,20 +10,19 @@ request's one write transaction.
 from __future__ import annotations
 
 import json
-import os
 import struct
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from dvidpy import Region, VersionedStore, bad_request
+from dvidpy import Region, VersionedStore, bad_request, native
 from dvidpy.codecs import Checksum, Compression, CorruptValue, Kind, deserialize, payload, serialize, value_format
 from dvidpy.geometry import Point3, Subvolume
 from dvidpy.imaging import decode_jpeg, encode_jpeg_gray
+from dvidpy.native import split_blocks
 from dvidpy.plugins.blockvolume.keys import (
     EXTENTS_TKEY,
     FIRST_BLOCK_TKEY,
@@ -144,14 +143,14 @@ class Volume:
             yield from zip(block_coords([tk for tk, _ in found]), [value for _, value in found])
 
     def fetch(self, coords: Iterable[Point3]) -> Iterator[tuple[Point3, memoryview | None]]:
-        """The stored value (or None) of each listed block."""
+        """The stored value (or None) of each listed block, read with one cursor."""
+        coords = list(coords)
+        tkeys = [block_tkey(*coord) for coord in coords]
+        order = sorted(range(len(tkeys)), key=tkeys.__getitem__)
         with self.store.snapshot():
-            for coord in coords:
-                tk = block_tkey(*coord)
-                found = None
-                for _, value in self.store.scan(tk, tk, buffers=True):
-                    found = value
-                yield coord, found
+            found = dict(self.store.scan_many([(tkeys[i], tkeys[i]) for i in order], buffers=True))
+            for coord, tk in zip(coords, tkeys):
+                yield coord, found.get(tk)
 
     def has_blocks(self) -> bool:
         """True if any version holds a block of this instance (used before changing BlockSize)."""
@@ -170,25 +169,35 @@ class Volume:
         blocks = box.block_bounds(self.block_size)
         with self.store.snapshot():
             found = list(self.stored(blocks))
-            inside = _inside(region, [c for c, _ in found])
-            if len(found) != blocks.num_voxels or not inside.all():
+            inside = _inside(region, [c for c, _ in found]).tolist()
+            if len(found) != blocks.num_voxels or not all(inside):
                 out.fill(self.fill)
-            paste = _Paster(out, box, self.block_size)
-            decode = self.codec.decode
-
-            def paste_blocks(part: list[tuple[tuple[Point3, memoryview], bool]]) -> None:
-                for (coord, value), ok in part:
-                    if ok:
-                        paste(coord, decode(value))
-                    elif attenuation:
-                        paste(coord, (decode(value).view(np.uint8) >> attenuation).view(self.codec.dtype))
-
-            # Serial on purpose: small blocks hand the GIL back and forth too often to gain from threads.
-            paste_blocks(list(zip(found, inside.tolist())))
+            kept = [i for i, ok in enumerate(inside) if ok]
+            values = [found[i][1] for i in kept]
+            origins = self._origins([found[i][0] for i in kept], box)
+            try:
+                skipped = native.decode_into(values, origins, out, self.codec.shape)
+            except CorruptValue as exc:
+                raise bad_request(f"stored block could not be decoded: {exc}")
+            for i in skipped:
+                native.paste(out, origins[i], self.codec.decode(values[i]))
+            if attenuation:
+                for (coord, value), ok in zip(found, inside):
+                    if not ok:
+                        dimmed = (self.codec.decode(value).view(np.uint8) >> attenuation).view(self.codec.dtype)
+                        native.paste(out, self._origins([coord], box)[0], dimmed)
         return out
 
+    def _origins(self, coords: list[Point3], box: Subvolume) -> np.ndarray:
+        """Each block's first voxel (z, y, x) relative to the box's first voxel."""
+        if not coords:
+            return np.zeros((0, 3), dtype=np.int64)
+        xyz = np.asarray(coords, dtype=np.int64) * np.asarray(self.block_size, dtype=np.int64)
+        return np.ascontiguousarray((xyz - np.asarray(box.offset, dtype=np.int64))[:, ::-1])
+
     def values_at(self, points: np.ndarray) -> np.ndarray:
-        """The voxel value at each of an ``(N, 3)`` array of (x, y, z) points; each block read once."""
+        """The voxel value at each of an ``(N, 3)`` array of (x, y, z) points; each block read
+        once, and decoded only as far as its points need."""
         points = np.asarray(points, dtype=np.int64).reshape(-1, 3)
         size = np.array(self.block_size, dtype=np.int64)
         blocks = points // size
@@ -196,23 +205,18 @@ class Volume:
         bx, by, _ = self.block_size
         offsets = (local[:, 2] * by + local[:, 1]) * bx + local[:, 0]
         order, starts = _group_by_block(blocks)
-        ends = np.append(starts[1:], len(order))
-        coords = [tuple(b) for b in blocks[order[starts]].tolist()]
+        coords = list(map(tuple, blocks[order[starts]].tolist()))
         out = np.full(len(points), self.fill, dtype=self.codec.dtype)
-        decode = self.codec.decode
-
-        def gather(part: list[tuple[int, int, memoryview]]) -> None:
-            for s, e, value in part:
-                picks = order[s:e]
-                out[picks] = decode(value).reshape(-1)[offsets[picks]]
-
+        bounds = np.append(starts, len(order))
         with self.store.snapshot():
-            found = [
-                (s, e, value)
-                for s, e, (_, value) in zip(starts.tolist(), ends.tolist(), self.fetch(coords))
-                if value is not None
-            ]
-            in_parallel(gather, found)
+            values = [value for _, value in self.fetch(coords)]
+            try:
+                skipped = native.gather(values, bounds, offsets[order], order, out, self.codec.shape)
+            except CorruptValue as exc:
+                raise bad_request(f"stored block could not be decoded: {exc}")
+            for j in skipped:
+                picks = order[bounds[j] : bounds[j + 1]]
+                out[picks] = self.codec.decode(values[j]).reshape(-1)[offsets[picks]]
         return out
 
     # -- writing voxels ----------------------------------------------------------------------------
@@ -224,18 +228,14 @@ class Volume:
         """
         if not box.is_aligned(self.block_size):
             raise bad_request(f"cannot store voxels in non-block aligned geometry {box.describe()}")
-        blocks = box.block_bounds(self.block_size)
-        coords = blocks.coords_zyx()
-        flat = split_blocks(data, blocks.shape_zyx, self.codec.shape)
-        chosen = np.flatnonzero(_inside(region, coords)).tolist()
-        encoded: list[bytes] = [b""] * len(chosen)
-        encode = self.codec.encode
-
-        def compress(part: list[tuple[int, int]]) -> None:
-            for slot, i in part:
-                encoded[slot] = encode(flat[i].data)
-
-        in_parallel(compress, list(enumerate(chosen)))
+        coords = box.block_bounds(self.block_size).coords_zyx()
+        chosen = np.flatnonzero(_inside(region, coords))
+        codec = self.codec
+        if codec.compression.kind in native.KINDS:
+            encoded = native.encode_blocks(data, codec.shape, chosen, codec.compression.kind, codec.checksum)
+        else:
+            flat = split_blocks(data, codec.shape)
+            encoded = [codec.encode(flat[i].data) for i in chosen.tolist()]
         written = [tuple(c) for c in coords[chosen].tolist()]
         self.store.put_many(zip((block_tkey(*c) for c in written), encoded))
         return written  # type: ignore[return-value]
@@ -278,54 +278,6 @@ class Volume:
         return grown
 
 
-def split_blocks(data: np.ndarray, grid_zyx: tuple[int, int, int], block_zyx: tuple[int, int, int]) -> np.ndarray:
-    """A block-aligned ``[z][y][x]`` array as ``(n blocks, voxels per block)``, blocks in ZYX order.
-
-    Each x row of a block moves as one opaque element (a numpy void view), so the transposing
-    copy runs over rows rather than voxels.
-    """
-    (nbz, nby, nbx), (bz, by, bx) = grid_zyx, block_zyx
-    data = np.ascontiguousarray(data)
-    row = np.dtype((np.void, bx * data.itemsize))
-    rows = data.view(row).reshape(nbz, bz, nby, by, nbx)
-    flat = np.ascontiguousarray(rows.transpose(0, 2, 4, 1, 3)).view(data.dtype)
-    return flat.reshape(nbz * nby * nbx, bz * by * bx)
-
-
-class _Paster:
-    """Copies whole blocks into the part of an output array they overlap (no per-voxel work).
-
-    When the box is block-aligned in x, each block row of ``bx`` voxels is copied as one opaque
-    element (a numpy void view), which makes numpy's copy loop several times shorter.
-    """
-
-    def __init__(self, out: np.ndarray, box: Subvolume, block_size: Point3) -> None:
-        self.out = out
-        self.offset = box.offset
-        self.end = tuple(o + n for o, n in zip(box.offset, box.size))
-        self.block_size = block_size
-        bx = block_size[0]
-        self.row: np.dtype | None = None
-        if box.offset[0] % bx == 0 and box.size[0] % bx == 0 and out.flags.c_contiguous:
-            self.row = np.dtype((np.void, bx * out.itemsize))
-            self.rows = out.view(self.row)
-
-    def __call__(self, coord: Point3, block: np.ndarray) -> None:
-        (ox, oy, oz), (ex, ey, ez), (bx, by, bz) = self.offset, self.end, self.block_size
-        x0, y0, z0 = coord[0] * bx, coord[1] * by, coord[2] * bz
-        ly, lz = max(y0, oy), max(z0, oz)
-        hy, hz = min(y0 + by, ey), min(z0 + bz, ez)
-        if self.row is not None:
-            self.rows[lz - oz : hz - oz, ly - oy : hy - oy, (x0 - ox) // bx] = block.view(self.row)[
-                lz - z0 : hz - z0, ly - y0 : hy - y0, 0
-            ]
-            return
-        lx, hx = max(x0, ox), min(x0 + bx, ex)
-        self.out[lz - oz : hz - oz, ly - oy : hy - oy, lx - ox : hx - ox] = block[
-            lz - z0 : hz - z0, ly - y0 : hy - y0, lx - x0 : hx - x0
-        ]
-
-
 def _group_by_block(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Points grouped by block: an ordering of the points (by block, in ZYX key order) and the
     start of each block's run in it."""
@@ -343,30 +295,6 @@ def _group_by_block(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         order = np.lexsort((blocks[:, 0], blocks[:, 1], blocks[:, 2]))
         changed = (blocks[order[1:]] != blocks[order[:-1]]).any(axis=1)
     return order, np.flatnonzero(np.concatenate(([True], changed)))
-
-
-_WORKERS = max(1, min(4, os.cpu_count() or 1))
-_POOL = ThreadPoolExecutor(_WORKERS, thread_name_prefix="dvidpy-blocks") if _WORKERS > 1 else None
-
-T = TypeVar("T")
-
-
-def in_parallel(work: Callable[[list[T]], None], items: list[T], *, min_items: int = 64) -> None:
-    """Run ``work`` over contiguous parts of ``items`` on the block pool (one part per core).
-
-    Block decoding (LZ4) and numpy copies release the GIL, so whole-request work spreads over
-    the cores; small requests stay on the calling thread. ``work`` must only touch disjoint
-    output and keep any store values alive (call it inside the read transaction).
-    """
-    if _POOL is None or len(items) < min_items:
-        work(items)
-        return
-    step = -(-len(items) // _WORKERS)
-    parts = [items[i : i + step] for i in range(0, len(items), step)]
-    futures = [_POOL.submit(work, part) for part in parts[1:]]
-    work(parts[0])
-    for future in futures:
-        future.result()
 
 
 def extents_from_json(obj: dict) -> Subvolume | None:
