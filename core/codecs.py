@@ -148,6 +148,8 @@ def payload(value: bytes | memoryview) -> memoryview:
         return view
     _, checksum = value_format(view)
     if checksum == Checksum.CRC32:
+        if len(view) < 5:
+            raise CorruptValue("truncated checksum")
         body = view[5:]
         if struct.unpack_from("<I", view, 1)[0] != zlib.crc32(body):
             raise CorruptValue("Bad checksum")
@@ -171,10 +173,15 @@ def deserialize(value: bytes | memoryview, *, jpeg_decoder=None) -> bytes:
         raise CorruptValue(f"unknown value format byte {value[0]:#x}") from exc
     body = payload(value)
     if kind == Kind.LZ4:
+        if len(body) < 4:
+            raise CorruptValue("truncated LZ4 size")
         size = struct.unpack_from("<I", body)[0]
         if size == 0:
             return bytes(body[4:])
-        return lz4.block.decompress(body[4:], uncompressed_size=size)
+        try:
+            return lz4.block.decompress(body[4:], uncompressed_size=size)
+        except lz4.block.LZ4BlockError as exc:
+            raise CorruptValue(f"bad LZ4 value: {exc}") from exc
     if kind == Kind.NONE:
         return bytes(body)
     if kind == Kind.SNAPPY:
@@ -183,7 +190,10 @@ def deserialize(value: bytes | memoryview, *, jpeg_decoder=None) -> bytes:
         except cramjam.DecompressionError as exc:
             raise CorruptValue(f"bad snappy value: {exc}") from exc
     if kind == Kind.GZIP:
-        return gzip.decompress(body)
+        try:
+            return gzip.decompress(body)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CorruptValue(f"bad gzip value: {exc}") from exc
     if kind == Kind.JPEG and jpeg_decoder is not None:
         return jpeg_decoder(body)
     raise CorruptValue(f"cannot decode {kind.name} values")

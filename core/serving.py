@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from dvidpy import __version__
 from dvidpy.config import Config
+from dvidpy import native
 from dvidpy.folder_lock import FolderBusy, FolderLock
 from dvidpy.storage.engine import StoreUnavailable, engine_spec, open_engine
 from dvidpy.worker_process import SUPERVISOR_ENV
@@ -56,7 +57,7 @@ def banner(config: Config, sock: socket.socket, workers: int, store: str = "") -
     mode = ", read-only" if config.read_only else (", writes allowed on committed nodes" if config.full_write else "")
     processes = f", {workers} worker processes" if workers > 1 else ""
     return (f"dvidpy {__version__} serving http://{shown}:{port}/ (data {config.data.resolve()}, "
-            f"engine {store or config.engine}{mode}{processes})")
+            f"engine {store or config.engine}{mode}{processes}, hot path {native.PATH})")
 
 
 def reach_store(config: Config) -> str:

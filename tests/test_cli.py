@@ -12,7 +12,7 @@ import pytest
 from conftest import free_port
 from served import ENV, ROOT, Served, cli, http_request
 
-from dvidpy import __version__
+from dvidpy import __version__, native
 
 VOLUME = "0_1_2/32_32_32/0_0_0"
 
@@ -86,7 +86,7 @@ def test_serve_stops_cleanly_on_a_signal_and_keeps_its_data(tmp_path, sig, worke
     lines = out.splitlines()
     processes = ", 2 worker processes" if workers == 2 else ""
     assert lines[0] == (f"dvidpy {__version__} serving http://127.0.0.1:{port}/ (data {data.resolve()}, "
-                        f"engine lmdb{processes})")
+                        f"engine lmdb{processes}, hot path {native.PATH})")
     assert lines[-1] == "dvidpy stopped; store closed"
     assert "Traceback" not in server.stderr()
 
@@ -130,7 +130,8 @@ workers = 1
         code, out = server.stop(signal.SIGINT)
     assert code == 0
     assert out.splitlines()[0] == (f"dvidpy {__version__} serving http://127.0.0.1:{port}/ "
-                                   f"(data {(tmp_path / 'cfgdata').resolve()}, engine lmdb, read-only)")
+                                   f"(data {(tmp_path / 'cfgdata').resolve()}, engine lmdb, read-only, "
+                                   f"hot path {native.PATH})")
 
 
 def test_flags_override_the_config_file(tmp_path):

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 from served import Served, cli
 
-from dvidpy import __version__
+from dvidpy import __version__, native
 
 DVID_CONFIG_SIMPLE = """
 [server]
@@ -85,7 +85,7 @@ def test_the_banner_tells_the_truth_and_its_url_opens_a_page(tmp_path):
     data = tmp_path / "data"
     with Served(tmp_path, "--data", str(data), "--read-only", "--workers", "1") as server:
         assert server.banner == (f"dvidpy {__version__} serving http://127.0.0.1:{server.port}/ "
-                                 f"(data {data.resolve()}, engine lmdb, read-only)")
+                                 f"(data {data.resolve()}, engine lmdb, read-only, hot path {native.PATH})")
         status, body = server.request("GET", "/")
         assert status == 200 and b"This server is read-only." in body
         server.stop()
@@ -112,7 +112,8 @@ def test_dvid_config_form_positionally(tmp_path):
         path = "dvid-data"
     """))
     with Served(tmp_path, str(config), free_port=False) as server:
-        assert server.banner.endswith(f"(data {tmp_path / 'dvid-data'}, engine lmdb, read-only, 2 worker processes)")
+        assert server.banner.endswith(f"(data {tmp_path / 'dvid-data'}, engine lmdb, read-only, 2 worker processes, "
+                                      f"hot path {native.PATH})")
         info = server.json("GET", "/api/server/info")
         assert (info["Note"], info["Mode"], info["TOML location"]) == ("from DVID's file", "read only", str(config))
         status, _ = server.request("GET", "/api/heartbeat", headers={"Origin": "https://example.org"})

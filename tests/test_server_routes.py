@@ -16,7 +16,7 @@ import types
 import pytest
 from conftest import error_message, test_plugins
 
-from dvidpy import ANY_VERB, Datatype, Endpoint, hookimpl
+from dvidpy import ANY_VERB, Datatype, Endpoint, hookimpl, native
 
 BUILTIN_URLS = {
     "float32blk": "github.com/janelia-flyem/dvid/datatype/imageblk/float32.go",
@@ -63,7 +63,7 @@ def test_help_for_a_type(dvid):
 
 
 INFO_KEYS = {"Cores", "Maximum Cores", "Datastore Version", "DVID Version", "Storage backend", "Server time",
-             "Server uptime", "Host", "Note", "TOML location", "Max Open Files", "Process"}
+             "Server uptime", "Host", "Note", "TOML location", "Max Open Files", "Process", "Hot path"}
 
 
 def test_server_info(make_dvid):
@@ -80,6 +80,7 @@ def test_server_info(make_dvid):
     assert info["DVID Version"].startswith("dvidpy ")
     assert int(info["Cores"]) >= 1 and int(info["Maximum Cores"]) >= int(info["Cores"])
     assert info["Process"] == str(os.getpid())  # the worker process that answered
+    assert info["Hot path"] == native.PATH
     assert re.fullmatch(r"\d+h\d+m\d+\.\d{6}s", info["Server uptime"])
     assert dvid.ok("GET", "/api/server/info/").json()["Host"] == "mygreatserver.test.com:8000"
 

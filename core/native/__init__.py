@@ -62,7 +62,8 @@ if _blocks is not None:
         except ValueError as exc:
             raise CorruptValue(str(exc)) from None
 
-    def encode_blocks(data: np.ndarray, block_shape: Shape, chosen: np.ndarray, kind: int, checksum: int) -> list[bytes]:
+    def encode_blocks(data: np.ndarray, block_shape: Shape, chosen: np.ndarray, kind: int,
+                      checksum: int) -> list[bytes]:
         return _blocks.encode_blocks(np.ascontiguousarray(data), tuple(block_shape), _int64(chosen), int(kind),
                                      int(checksum), THREADS)
 

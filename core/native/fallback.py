@@ -22,7 +22,8 @@ Shape = tuple[int, int, int]
 
 
 def _kind(value) -> int:
-    return value[0] >> 5 if len(value) else -1
+    """The value's compression kind (an empty value is this path's to refuse)."""
+    return value[0] >> 5 if len(value) else Kind.NONE
 
 
 def _decoded(value, nbytes: int) -> bytes:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from dvidpy import __version__
+from dvidpy import __version__, native
 from dvidpy.errors import bad_request
 from dvidpy.json_io import json_response
 from dvidpy.routes.context import in_store, is_admin, json_object, route, server_of
@@ -128,6 +128,7 @@ def server_info(request: Request) -> dict[str, str]:
         "Note": config.note,
         "TOML location": config.toml_path,
         "Process": str(os.getpid()),
+        "Hot path": native.PATH,
     }
     if config.read_only:
         info["Mode"] = "read only"

@@ -1,10 +1,11 @@
 """The voxel engine: blocks of a volume in the store, read and written as whole numpy arrays.
 
-Shared by every block-volume datatype (imageblk's six types, labelblk). A volume is a grid of fixed-size blocks; each stored block is
-one value under DVID's block key (class 23 + ZYX block index) holding the whole block (x fastest,
-then y, then z) serialized in DVID's value format (LZ4 by default). Per-request work is numpy on
-whole blocks; the blocks of a request are read inside one store snapshot and written inside the
-request's one write transaction.
+Shared by every block-volume datatype (imageblk's six types, labelblk). A volume is a grid of
+fixed-size blocks; each stored block is one value under DVID's block key (class 23 + ZYX block
+index) holding the whole block (x fastest, then y, then z) serialized in DVID's value format (LZ4
+by default). A request's blocks are decoded, encoded or sampled in one call of the hot path
+(:mod:`dvidpy.native`), read inside one store snapshot and written inside the request's one
+write transaction.
 """
 
 from __future__ import annotations
