@@ -108,8 +108,7 @@ class Suite:
     # -- measurements ----------------------------------------------------------------------------
 
     def ingest(self) -> None:
-        """Whole volumes POSTed in z slabs; then re-POSTing one uint8 slab of each uint8 volume,
-        interleaved round by round with the same body POSTed to the limit."""
+        """Whole volumes POSTed in z slabs; then the slab POSTs."""
         for name, volume in self.data.items():
             def post_all(name=name, volume=volume):
                 for z in range(0, self.size, SLAB):
@@ -119,28 +118,31 @@ class Suite:
             t = timed(post_all, 1, warm_up=False)
             self.record(f"POST {UINT8.get(name, name)} whole volume ({self.size}^3, {SLAB}-slabs)", volume.nbytes, t)
         self.volumes["warm"].write(Box((0, 0, 0), (32, 32, 32)), np.ones((32, 32, 32), dtype=np.uint64))
+        self.slab_posts()
+
+    def slab_posts(self) -> None:
+        """Re-POSTing one uint8 slab of each uint8 volume, and the grayscale one on a second server
+        whose store skips fsync (``[store] sync = false``, the ingest mode), interleaved round by
+        round with the same body POSTed to the limit."""
         slabs = {name: self.data[name][:SLAB].tobytes() for name in UINT8}
         where = f"raw/0_1_2/{self.size}_{self.size}_{SLAB}/0_0_0"
-        actions = {name: (lambda name=name: self.client.post(f"{self.node}/{name}/{where}", slabs[name])) for name in UINT8}
-        actions["limit"] = lambda: self.limit.post("/post", slabs["grayscale"])
-        t = interleaved(actions, self.runs)
-        for name, label in UINT8.items():
-            self.record(f"POST {label} {self.size}x{self.size}x{SLAB}", len(slabs[name]), t[name], limit=t["limit"])
-        self.ingest_mode(slabs["grayscale"])
-
-    def ingest_mode(self, slab: bytes) -> None:
-        """The same slab POST on a second server whose store skips fsync (``[store] sync = false``)."""
         server = dvidpy_server(self.tmp / "ingest", sync=False)
-        client = Stopwatch(server.port)
+        unsynced = Stopwatch(server.port)
         try:
             with Client(f"127.0.0.1:{server.port}") as setup:
                 vol = setup.new_repo().root.new_instance("uint8blk", "g")
-            url = f"/{vol.path}/raw/0_1_2/{self.size}_{self.size}_{SLAB}/0_0_0"
-            t = timed(lambda: client.post(url, slab), self.runs)
-            self.record(f"POST grayscale {self.size}x{self.size}x{SLAB}, sync off", len(slab), t)
+            actions = {name: (lambda name=name: self.client.post(f"{self.node}/{name}/{where}", slabs[name]))
+                       for name in UINT8}
+            actions["sync off"] = lambda: unsynced.post(f"/{vol.path}/{where}", slabs["grayscale"])
+            actions["limit"] = lambda: self.limit.post("/post", slabs["grayscale"])
+            t = interleaved(actions, self.runs)
         finally:
-            client.close()
+            unsynced.close()
             server.stop()
+        for name, label in UINT8.items():
+            self.record(f"POST {label} {self.size}x{self.size}x{SLAB}", len(slabs[name]), t[name], limit=t["limit"])
+        self.record(f"POST grayscale {self.size}x{self.size}x{SLAB}, sync off", len(slabs["grayscale"]), t["sync off"],
+                    limit=t["limit"])
 
     def client_rows(self) -> None:
         """The client itself: ``vol[...]`` reads (pieces, concurrency, LZ4 for labels) beside the
