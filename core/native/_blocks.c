@@ -85,6 +85,22 @@ static const char *lz4_decode(const uint8_t *src, size_t srclen, uint8_t *dst, s
             return "truncated LZ4 block";
         unsigned token = *ip++;
         size_t lit = token >> 4;
+        /* The common short sequence (under 15 literals, a match of 4-18 bytes at least 8 back),
+           with room around it: fixed-size copies, no length bytes to read. */
+        if (lit < 15 && (token & 15) < 15 && (size_t)(iend - ip) >= lit + 2 + 16 && (size_t)(oend - op) >= 32 + lit) {
+            size_t off = (size_t)ip[lit] | (size_t)ip[lit + 1] << 8;
+            if (off >= 8 && off <= (size_t)(op - dst) + lit && (need == dstlen || (size_t)(op - dst) + lit < need)) {
+                memcpy(op, ip, 16);
+                op += lit;
+                ip += lit + 2;
+                const uint8_t *m = op - off;
+                memcpy(op, m, 8);
+                memcpy(op + 8, m + 8, 8);
+                memcpy(op + 16, m + 16, 8);
+                op += (token & 15) + 4;
+                continue;
+            }
+        }
         if (lit == 15 && read_length(&ip, iend, &lit) < 0)
             return "truncated LZ4 literal length";
         if (lit > (size_t)(iend - ip))
