@@ -18,6 +18,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
+
+class NeedsWorkerThread(Exception):
+    """Raised by a request running on the event loop's thread when it would have to encode:
+    the core runs it again, from the start, in a worker thread (a read has no side effects)."""
+
+
 #: What one entry costs beyond its key and value bytes (the dict slot, the bytes objects).
 ENTRY_OVERHEAD = 200
 
@@ -38,10 +44,12 @@ class ChunkCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get_or_make(self, key: bytes, make: Callable[[], bytes]) -> bytes:
-        """The value cached under ``key``, or ``make()``'s, kept for next time."""
+    def get_or_make(self, key_of: Callable[[], bytes], make: Callable[[], bytes]) -> bytes:
+        """The value cached under ``key_of()``, or ``make()``'s, kept for next time. With the
+        cache off, ``key_of`` is not called (a key may cost a digest of the stored blocks)."""
         if not self.enabled:
             return make()
+        key = key_of()
         with self._lock:
             value = self._entries.get(key)
             if value is not None:

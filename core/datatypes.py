@@ -87,7 +87,7 @@ class RequestServices(Protocol):
     def base_info(self, repo: Repo, instance: Instance) -> dict[str, Any]: ...
     def sync_targets(self, repo: Repo, names: str) -> list[str]: ...
     def host_label(self) -> str: ...
-    def cached(self, key: bytes, make: Callable[[], bytes]) -> bytes: ...
+    def cached(self, req: InstanceRequest, key_of: Callable[[], bytes], make: Callable[[], bytes]) -> bytes: ...
 
 
 @dataclass
@@ -129,6 +129,8 @@ class InstanceRequest(RequestHead):
     _repo: Repo = field(repr=False)
     _node: Node = field(repr=False)
     _services: RequestServices = field(repr=False)
+    #: Running on the event loop's thread (the lean route's short reads), not a worker thread.
+    _inline: bool = field(default=False, repr=False)
 
     @property
     def uuid(self) -> str:
@@ -156,15 +158,16 @@ class InstanceRequest(RequestHead):
             return self._services.throttle_slot()
         return nullcontext()
 
-    def cached(self, key: bytes, make: Callable[[], bytes]) -> bytes:
+    def cached(self, key_of: Callable[[], bytes], make: Callable[[], bytes]) -> bytes:
         """An encoded answer from the server's chunk cache, or ``make()``'s, kept there.
 
-        ``key`` must name everything the answer depends on, including a digest of the stored
-        bytes it is made from read in this request's transaction (never a version number or
-        an in-process counter: other workers and servers write to the same store), so that a
-        changed block can never be answered from the cache.
+        The key ``key_of()`` gives (called only when the cache is on) must name everything the
+        answer depends on, including a digest of the stored bytes it is made from read in this
+        request's transaction (never a version number or an in-process counter: other workers
+        and servers write to the same store), so that a changed block can never be answered
+        from the cache.
         """
-        return self._services.cached(key, make)
+        return self._services.cached(self, key_of, make)
 
     def bad_api(self) -> DVIDError:
         """DVID's answer for a URL the datatype does not understand."""

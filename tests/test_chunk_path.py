@@ -9,6 +9,7 @@ gives, through this process and through another real worker process.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import logging
 
@@ -20,8 +21,11 @@ from test_workers import two_workers
 
 from dvidpy.chunk_cache import ENTRY_OVERHEAD, ChunkCache
 from dvidpy.imaging import ImageFormat, encode_image
+from dvidpy.plugins.imageblk import routes as imageblk_routes
+from dvidpy.plugins.labelblk import transfer as labelblk_transfer
 from dvidpy.routes import instances
 from dvidpy.routes.lean import LeanRoute
+from dvidpy.storage.engine import engine_spec
 
 RNG = np.random.default_rng(17)
 NG = "app=Neuroglancer"
@@ -239,20 +243,24 @@ def test_cache_is_bounded_by_bytes_and_least_recently_used_goes_first():
     cost = 10 + 1000 + ENTRY_OVERHEAD
     cache = ChunkCache(4 * cost + 10)
     for i in range(4):
-        assert cache.get_or_make(b"key-%05d" % i + b"!", lambda i=i: bytes([i]) * 1000) == bytes([i]) * 1000
+        assert cache.get_or_make(lambda i=i: b"key-%05d!" % i, lambda i=i: bytes([i]) * 1000) == bytes([i]) * 1000
     assert (len(cache), cache.bytes, cache.misses, cache.hits) == (4, 4 * cost, 4, 0)
-    cache.get_or_make(b"key-00000!", lambda: b"never")  # a hit makes it the most recent
-    cache.get_or_make(b"key-00004!", lambda: b"x" * 1000)
+    cache.get_or_make(lambda: b"key-00000!", lambda: b"never")  # a hit makes it the most recent
+    cache.get_or_make(lambda: b"key-00004!", lambda: b"x" * 1000)
     assert (len(cache), cache.bytes, cache.hits) == (4, 4 * cost, 1)
-    assert cache.get_or_make(b"key-00001!", lambda: b"made again") == b"made again"  # evicted
-    assert cache.get_or_make(b"key-00000!", lambda: b"never") == bytes([0]) * 1000
-    assert cache.get_or_make(b"big", lambda: b"b" * cache.max_bytes) == b"b" * cache.max_bytes
+    assert cache.get_or_make(lambda: b"key-00001!", lambda: b"made again") == b"made again"  # evicted
+    assert cache.get_or_make(lambda: b"key-00000!", lambda: b"never") == bytes([0]) * 1000
+    assert cache.get_or_make(lambda: b"big", lambda: b"b" * cache.max_bytes) == b"b" * cache.max_bytes
     assert b"big" not in cache._entries
 
 
 def test_cache_off_keeps_nothing():
     cache = ChunkCache(0)
-    assert cache.get_or_make(b"k", lambda: b"v") == b"v" and cache.get_or_make(b"k", lambda: b"w") == b"w"
+
+    def no_key() -> bytes:
+        raise AssertionError("a cache that is off needs no key")
+
+    assert cache.get_or_make(no_key, lambda: b"v") == b"v" and cache.get_or_make(no_key, lambda: b"w") == b"w"
     assert (len(cache), cache.bytes, cache.hits) == (0, 0, 0)
 
 
@@ -378,3 +386,52 @@ def test_no_worker_answers_from_its_cache_what_another_changed(two):
     b.json("POST", f"/api/repo/{child}/instance", b'{"typename": "labelblk", "dataname": "labels"}')
     assert b.request("POST", f"/api/node/{child}/labels/{raw}", np.full(64**3, 3, "<u8").tobytes()) == (200, b"")
     assert np.array_equal(worker_seg(a, seg_url(child)), np.full((64, 64, 64), 3))
+
+
+def test_a_server_with_the_cache_off_encodes_every_time(make_dvid):
+    dvid = make_dvid(chunk_cache_mb=0)
+    uuid = dvid.new_repo()
+    dvid.new_instance(uuid, "labelblk", "labels")
+    labels = label_volume((64, 64, 64))
+    post(dvid, uuid, "labels", labels)
+    for _ in range(2):
+        assert np.array_equal(seg_of(dvid.ok("GET", seg_url(uuid)).content), labels)
+    cache = dvid.server.chunk_cache
+    assert (cache.max_bytes, len(cache), cache.hits, cache.misses) == (0, 0, 0, 0)
+
+
+def test_chunks_are_encoded_in_worker_threads_and_hits_answered_on_the_loop(chunks, monkeypatch):
+    """A lean read starts on the event loop's thread; one that has to encode (a cache miss) is
+    run again in a worker thread, so no encoding ever holds the loop."""
+    dvid, uuid, grey, labels = chunks
+    encoded_on_loop, hops = [], []
+
+    def spy(module, name):
+        real = getattr(module, name)
+
+        def watched(*args):
+            try:
+                asyncio.get_running_loop()
+                encoded_on_loop.append(name)
+            except RuntimeError:
+                pass
+            return real(*args)
+
+        monkeypatch.setattr(module, name, watched)
+
+    spy(labelblk_transfer, "encode")
+    spy(imageblk_routes, "jpeg_stack")
+    real_hop = instances.run_in_threadpool
+
+    async def hop(*args):
+        hops.append(args[0])
+        return await real_hop(*args)
+
+    monkeypatch.setattr(instances, "run_in_threadpool", hop)
+    for _ in range(2):
+        assert np.array_equal(seg_of(dvid.ok("GET", seg_url(uuid, offset="64_64_0")).content), labels[:64, 64:, 64:])
+        assert dvid.ok("GET", jpeg_url(uuid, offset="64_64_0")).content == jpeg_of(grey[:64, 64:, 64:])
+    assert encoded_on_loop == []
+    # on a local store the two misses; the hits never left the loop (a store across the
+    # network is never read on the loop's thread)
+    assert len(hops) == (2 if engine_spec(dvid.server.config.engine).local else 4)

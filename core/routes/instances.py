@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import partial
 
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
@@ -17,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from dvidpy.chunk_cache import NeedsWorkerThread
 from dvidpy.datatypes import Datatype, InstanceRequest, RequestHead
 from dvidpy.errors import bad_request, not_found
 from dvidpy.instances import RESERVED_NAMES
@@ -95,14 +97,16 @@ async def run_data_request(server: Server, head: RequestHead, node: Node, body: 
                            writable: bool, skip_locks: bool, inline: bool = False) -> Response:
     """Run the datatype's handler for a resolved request in one store transaction that finds
     node and instance again (:meth:`Server.run_instance_request`): in a worker thread, or,
-    ``inline``, on the event loop's own thread (for short reads, where the hop costs more)."""
+    ``inline``, first on the event loop's own thread (for short reads, where the hop costs
+    more than the work), and again in a worker thread if it turns out to need encoding
+    (:class:`~dvidpy.chunk_cache.NeedsWorkerThread`: a cache miss)."""
     instance = head.instance
     target = Target(
         uuid=node.uuid, name=instance.name, data_uuid=instance.data_uuid, method=head.method, keyword=head.keyword,
         mutation=mutation, writable=writable, skip_locks=skip_locks,
     )
 
-    def make(session: Session, repo, node, instance) -> InstanceRequest:
+    def make(session: Session, repo, node, instance, inline: bool = False) -> InstanceRequest:
         return InstanceRequest(
             method=head.method,
             path=head.path,
@@ -116,12 +120,16 @@ async def run_data_request(server: Server, head: RequestHead, node: Node, body: 
             _repo=repo,
             _node=node,
             _services=server,
+            _inline=inline,
         )
 
     server.load.active += 1
     try:
         if inline:
-            return server.run_instance_request(target, make)
+            try:
+                return server.run_instance_request(target, partial(make, inline=True))
+            except NeedsWorkerThread:
+                pass  # it would encode: again from the start, where encoding does not hold the loop
         return await run_in_threadpool(server.run_instance_request, target, make)
     finally:
         server.load.active -= 1

@@ -35,9 +35,11 @@ from dvidpy.versions import Node
 ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 #: The largest read (voxel bytes, as the endpoint's size rule says) run on the event loop's
-#: thread when the store is local: a 64^3 chunk's read and encoding take less time than the
-#: hop to a worker thread and back costs (measured: see docs/performance.md). Larger reads,
-#: and every read of a store across the network, go to a worker thread as on the normal route.
+#: thread when the store is local: reading a 64^3 chunk's blocks, or finding its encoding in
+#: the chunk cache, takes less time than the hop to a worker thread and back (measured: see
+#: docs/performance.md). Encoding a chunk does not (it would hold the loop for milliseconds
+#: while 8 clients wait), so a cache miss goes on in a worker thread; so do larger reads and
+#: every read of a store across the network, as on the normal route.
 INLINE_MAX_BYTES = 4 << 20
 
 #: Characters the framework escapes in the path it hands handlers (``request.url.path``).

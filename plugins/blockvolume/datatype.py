@@ -128,9 +128,12 @@ class VolumeType(Datatype):
         if req.query.get("roi"):
             return encode(self.read(req, box))
         volume = self.volume(req)
+
+        def key() -> bytes:
+            named = (req.instance.data_uuid, self.name, form, repr(box.offset), repr(box.size), repr(volume.fill))
+            return "|".join(named).encode() + volume.fingerprint(box)
+
         with req.store.snapshot():
-            key = "|".join((req.instance.data_uuid, self.name, form, repr(box.offset), repr(box.size),
-                            repr(volume.fill))).encode() + volume.fingerprint(box)
             return req.cached(key, lambda: encode(self.read(req, box)))
 
     def write(self, req: InstanceRequest, box: Subvolume, data: np.ndarray) -> list:
