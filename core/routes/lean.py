@@ -29,7 +29,7 @@ from dvidpy.errors import DVIDError
 from dvidpy.instances import RESERVED_NAMES
 from dvidpy.routes.instances import checked_size, run_data_request, url_parts
 from dvidpy.server import Server
-from dvidpy.storage.engine import engine_spec
+from dvidpy.storage.engine import StoreUnavailable, engine_spec
 from dvidpy.versions import Node
 
 ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
@@ -94,7 +94,7 @@ class LeanRoute:
             return None
         try:
             repo, node = self.server.datastore.resolve(parts[1])
-        except DVIDError:  # the framework's route gives the refusal
+        except (DVIDError, StoreUnavailable):  # the framework's route answers (400, 503)
             return None
         instance = repo.instances.get(parts[2])
         if instance is None:
