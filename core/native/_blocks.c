@@ -71,15 +71,53 @@ static int read_length(const uint8_t **ip, const uint8_t *iend, size_t *len)
     return 0;
 }
 
+/* Bytes a scratch block has past its end, so the decoder may copy in whole 16-byte chunks. */
+#define SLACK 32
+
+/* A match's bytes: the output repeats with period off, so each chunk copied is no longer than
+   the distance, which doubles as the copy proceeds; each chunk's source is then complete. */
+static void copy_match_exact(uint8_t *op, size_t off, size_t mlen)
+{
+    while (mlen) {
+        size_t c = mlen < off ? mlen : off;
+        memcpy(op, op - off, c);
+        op += c;
+        mlen -= c;
+        off += c;
+    }
+}
+
+/* The same into a destination with SLACK bytes to spare past op + mlen: far matches in
+   16-byte chunks, a period of 8 (a run of one 64-bit label) as an 8-byte pattern. */
+static void copy_match_wide(uint8_t *op, size_t off, size_t mlen)
+{
+    const uint8_t *from = op - off;
+    if (off >= 16) {
+        for (size_t i = 0; i < mlen; i += 16)
+            memcpy(op + i, from + i, 16);
+    } else if (off == 8) {
+        uint64_t pattern;
+        memcpy(&pattern, from, 8);
+        for (size_t i = 0; i < mlen; i += 8)
+            memcpy(op + i, &pattern, 8);
+    } else {
+        copy_match_exact(op, off, mlen);
+    }
+}
+
 /*
  * Decodes the raw LZ4 block src[0..srclen) into dst[0..dstlen). With need == dstlen the block
  * must decode to exactly dstlen bytes and end with the input; with need < dstlen decoding may
- * stop as soon as need bytes exist. Returns NULL, or what was wrong.
+ * stop as soon as need bytes exist. With slack == SLACK, dst has SLACK writable bytes past
+ * dstlen (whose contents are then undefined) and copies go in whole chunks; with 0 every copy
+ * is exact. Returns NULL, or what was wrong.
  */
-static const char *lz4_decode(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstlen, size_t need)
+static const char *lz4_decode(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstlen, size_t need,
+                              size_t slack)
 {
     const uint8_t *ip = src, *iend = src + srclen;
     uint8_t *op = dst, *oend = dst + dstlen;
+    int wide = slack >= SLACK;
     for (;;) {
         if (ip >= iend)
             return "truncated LZ4 block";
@@ -91,7 +129,10 @@ static const char *lz4_decode(const uint8_t *src, size_t srclen, uint8_t *dst, s
             return "LZ4 literals run past the end of the value";
         if (lit > (size_t)(oend - op))
             return "LZ4 literals run past the stored size";
-        memcpy(op, ip, lit);
+        if (wide && lit <= 16 && iend - ip >= 16)
+            memcpy(op, ip, 16);
+        else
+            memcpy(op, ip, lit);
         op += lit;
         ip += lit;
         if (ip == iend)
@@ -110,15 +151,11 @@ static const char *lz4_decode(const uint8_t *src, size_t srclen, uint8_t *dst, s
         mlen += 4;
         if (mlen > (size_t)(oend - op))
             return "LZ4 match runs past the stored size";
-        /* Copy in chunks no longer than the distance, which doubles as the copy proceeds:
-           the output repeats with the match's period, so each chunk's source is complete. */
-        while (mlen) {
-            size_t c = mlen < off ? mlen : off;
-            memcpy(op, op - off, c);
-            op += c;
-            mlen -= c;
-            off += c;
-        }
+        if (wide)
+            copy_match_wide(op, off, mlen);
+        else
+            copy_match_exact(op, off, mlen);
+        op += mlen;
         if (need < dstlen && (size_t)(op - dst) >= need)
             return NULL;
     }
@@ -279,7 +316,7 @@ static const char *parse_value(const uint8_t *v, size_t len, Stored *out)
     return NULL;
 }
 
-/* Decodes a stored value into scratch (nbytes), or as far as need bytes. */
+/* Decodes a stored value into scratch (nbytes and SLACK more), or as far as need bytes. */
 static const char *decode_value(const Stored *s, uint8_t *scratch, size_t nbytes, size_t need)
 {
     if (s->kind == KIND_NONE) {
@@ -292,7 +329,7 @@ static const char *decode_value(const Stored *s, uint8_t *scratch, size_t nbytes
         return "truncated LZ4 size";
     if (read_le32(s->data) != nbytes)
         return "LZ4 block's stored size is not the block's size";
-    return lz4_decode(s->data + 4, s->len - 4, scratch, nbytes, need);
+    return lz4_decode(s->data + 4, s->len - 4, scratch, nbytes, need, SLACK);
 }
 
 /* -- a parallel loop over items -------------------------------------------------------------- */
@@ -573,7 +610,7 @@ static PyObject *decode_into(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done_origins;
     }
-    Job job = {.work = decode_work, .n = n, .scratch_bytes = a.nbytes, .args = &a};
+    Job job = {.work = decode_work, .n = n, .scratch_bytes = a.nbytes + SLACK, .args = &a};
     if (run_job(&job, threads, a.nbytes * (size_t)n) == 0)
         result = job.error ? raise_item(&job) : skipped_list(a.skipped, n);
     PyMem_Free(a.skipped);
@@ -818,7 +855,7 @@ static PyObject *gather(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done_picks;
     }
-    Job job = {.work = gather_work, .n = nblocks, .scratch_bytes = a.nbytes, .args = &a};
+    Job job = {.work = gather_work, .n = nblocks, .scratch_bytes = a.nbytes + SLACK, .args = &a};
     if (run_job(&job, threads, a.nbytes * (size_t)nblocks) == 0)
         result = job.error ? raise_item(&job) : skipped_list(a.skipped, nblocks);
     PyMem_Free(a.skipped);
@@ -878,7 +915,7 @@ static PyObject *lz4_decompress(PyObject *self, PyObject *args)
     }
     const char *why;
     Py_BEGIN_ALLOW_THREADS
-    why = lz4_decode(src.buf, (size_t)src.len, (uint8_t *)PyBytes_AS_STRING(out), (size_t)size, (size_t)size);
+    why = lz4_decode(src.buf, (size_t)src.len, (uint8_t *)PyBytes_AS_STRING(out), (size_t)size, (size_t)size, 0);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&src);
     if (why != NULL) {
