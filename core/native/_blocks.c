@@ -87,19 +87,20 @@ static void copy_match_exact(uint8_t *op, size_t off, size_t mlen)
     }
 }
 
-/* The same into a destination with SLACK bytes to spare past op + mlen: far matches in
-   16-byte chunks, a period of 8 (a run of one 64-bit label) as an 8-byte pattern. */
+/* The same into a destination with SLACK bytes to spare past op + mlen: in 16-byte chunks when
+   the match is at least that far back, else 8-byte ones (a run of one 64-bit label has a
+   period of 8); the first chunk unconditionally, as most matches need only one. */
 static void copy_match_wide(uint8_t *op, size_t off, size_t mlen)
 {
     const uint8_t *from = op - off;
     if (off >= 16) {
-        for (size_t i = 0; i < mlen; i += 16)
+        memcpy(op, from, 16);
+        for (size_t i = 16; i < mlen; i += 16)
             memcpy(op + i, from + i, 16);
-    } else if (off == 8) {
-        uint64_t pattern;
-        memcpy(&pattern, from, 8);
-        for (size_t i = 0; i < mlen; i += 8)
-            memcpy(op + i, &pattern, 8);
+    } else if (off >= 8) {
+        memcpy(op, from, 8);
+        for (size_t i = 8; i < mlen; i += 8)
+            memcpy(op + i, from + i, 8);
     } else {
         copy_match_exact(op, off, mlen);
     }
