@@ -71,54 +71,15 @@ static int read_length(const uint8_t **ip, const uint8_t *iend, size_t *len)
     return 0;
 }
 
-/* Bytes a scratch block has past its end, so the decoder may copy in whole 16-byte chunks. */
-#define SLACK 32
-
-/* A match's bytes: the output repeats with period off, so each chunk copied is no longer than
-   the distance, which doubles as the copy proceeds; each chunk's source is then complete. */
-static void copy_match_exact(uint8_t *op, size_t off, size_t mlen)
-{
-    while (mlen) {
-        size_t c = mlen < off ? mlen : off;
-        memcpy(op, op - off, c);
-        op += c;
-        mlen -= c;
-        off += c;
-    }
-}
-
-/* The same into a destination with SLACK bytes to spare past op + mlen: in 16-byte chunks when
-   the match is at least that far back, else 8-byte ones (a run of one 64-bit label has a
-   period of 8); the first chunk unconditionally, as most matches need only one. */
-static void copy_match_wide(uint8_t *op, size_t off, size_t mlen)
-{
-    const uint8_t *from = op - off;
-    if (off >= 16) {
-        memcpy(op, from, 16);
-        for (size_t i = 16; i < mlen; i += 16)
-            memcpy(op + i, from + i, 16);
-    } else if (off >= 8) {
-        memcpy(op, from, 8);
-        for (size_t i = 8; i < mlen; i += 8)
-            memcpy(op + i, from + i, 8);
-    } else {
-        copy_match_exact(op, off, mlen);
-    }
-}
-
 /*
  * Decodes the raw LZ4 block src[0..srclen) into dst[0..dstlen). With need == dstlen the block
  * must decode to exactly dstlen bytes and end with the input; with need < dstlen decoding may
- * stop as soon as need bytes exist. With slack == SLACK, dst has SLACK writable bytes past
- * dstlen (whose contents are then undefined) and copies go in whole chunks; with 0 every copy
- * is exact. Returns NULL, or what was wrong.
+ * stop as soon as need bytes exist. Returns NULL, or what was wrong.
  */
-static const char *lz4_decode(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstlen, size_t need,
-                              size_t slack)
+static const char *lz4_decode(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstlen, size_t need)
 {
     const uint8_t *ip = src, *iend = src + srclen;
     uint8_t *op = dst, *oend = dst + dstlen;
-    int wide = slack >= SLACK;
     for (;;) {
         if (ip >= iend)
             return "truncated LZ4 block";
@@ -130,10 +91,13 @@ static const char *lz4_decode(const uint8_t *src, size_t srclen, uint8_t *dst, s
             return "LZ4 literals run past the end of the value";
         if (lit > (size_t)(oend - op))
             return "LZ4 literals run past the stored size";
-        if (wide && lit <= 16 && iend - ip >= 16)
-            memcpy(op, ip, 16);
-        else
+        if (lit <= 16 && iend - ip >= 16 && oend - op >= 16) {
+            memcpy(op, ip, 16);  /* one fixed-size copy; the bytes past lit are overwritten later */
+        } else if (lit <= 32 && iend - ip >= 32 && oend - op >= 32) {
+            memcpy(op, ip, 32);
+        } else {
             memcpy(op, ip, lit);
+        }
         op += lit;
         ip += lit;
         if (ip == iend)
@@ -152,11 +116,42 @@ static const char *lz4_decode(const uint8_t *src, size_t srclen, uint8_t *dst, s
         mlen += 4;
         if (mlen > (size_t)(oend - op))
             return "LZ4 match runs past the stored size";
-        if (wide)
-            copy_match_wide(op, off, mlen);
-        else
-            copy_match_exact(op, off, mlen);
-        op += mlen;
+        if (off >= 16 && (size_t)(oend - op) >= mlen + 16) {
+            /* 16 bytes at a time, each from output already written (off >= 16); the last copy
+               may write up to 15 bytes past the match, inside the output, overwritten later. */
+            const uint8_t *m = op - off;
+            for (size_t i = 0; i < mlen; i += 16)
+                memcpy(op + i, m + i, 16);
+            op += mlen;
+            mlen = 0;
+        } else if (off >= 8 && (size_t)(oend - op) >= mlen + 8) {
+            const uint8_t *m = op - off;  /* the same, 8 bytes at a time */
+            for (size_t i = 0; i < mlen; i += 8)
+                memcpy(op + i, m + i, 8);
+            op += mlen;
+            mlen = 0;
+        } else if ((size_t)(oend - op) >= mlen + 8) {
+            /* A short period (off < 8, as the zero high bytes of labels make): the first
+               multiple of off that is at least 8 bytes goes byte by byte, the rest 8 bytes at a
+               time from that distance, where the pattern repeats. */
+            const uint8_t *m = op - off;
+            size_t d = off * ((8 + off - 1) / off), i = 0;
+            for (; i < d && i < mlen; i++)
+                op[i] = m[i];
+            for (; i < mlen; i += 8)
+                memcpy(op + i, op + i - d, 8);
+            op += mlen;
+            mlen = 0;
+        }
+        /* Copy in chunks no longer than the distance, which doubles as the copy proceeds:
+           the output repeats with the match's period, so each chunk's source is complete. */
+        while (mlen) {
+            size_t c = mlen < off ? mlen : off;
+            memcpy(op, op - off, c);
+            op += c;
+            mlen -= c;
+            off += c;
+        }
         if (need < dstlen && (size_t)(op - dst) >= need)
             return NULL;
     }
@@ -317,7 +312,7 @@ static const char *parse_value(const uint8_t *v, size_t len, Stored *out)
     return NULL;
 }
 
-/* Decodes a stored value into scratch (nbytes and SLACK more), or as far as need bytes. */
+/* Decodes a stored value into scratch (nbytes), or as far as need bytes. */
 static const char *decode_value(const Stored *s, uint8_t *scratch, size_t nbytes, size_t need)
 {
     if (s->kind == KIND_NONE) {
@@ -330,7 +325,7 @@ static const char *decode_value(const Stored *s, uint8_t *scratch, size_t nbytes
         return "truncated LZ4 size";
     if (read_le32(s->data) != nbytes)
         return "LZ4 block's stored size is not the block's size";
-    return lz4_decode(s->data + 4, s->len - 4, scratch, nbytes, need, SLACK);
+    return lz4_decode(s->data + 4, s->len - 4, scratch, nbytes, need);
 }
 
 /* -- a parallel loop over items -------------------------------------------------------------- */
@@ -611,7 +606,7 @@ static PyObject *decode_into(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done_origins;
     }
-    Job job = {.work = decode_work, .n = n, .scratch_bytes = a.nbytes + SLACK, .args = &a};
+    Job job = {.work = decode_work, .n = n, .scratch_bytes = a.nbytes, .args = &a};
     if (run_job(&job, threads, a.nbytes * (size_t)n) == 0)
         result = job.error ? raise_item(&job) : skipped_list(a.skipped, n);
     PyMem_Free(a.skipped);
@@ -856,7 +851,7 @@ static PyObject *gather(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done_picks;
     }
-    Job job = {.work = gather_work, .n = nblocks, .scratch_bytes = a.nbytes + SLACK, .args = &a};
+    Job job = {.work = gather_work, .n = nblocks, .scratch_bytes = a.nbytes, .args = &a};
     if (run_job(&job, threads, a.nbytes * (size_t)nblocks) == 0)
         result = job.error ? raise_item(&job) : skipped_list(a.skipped, nblocks);
     PyMem_Free(a.skipped);
@@ -916,7 +911,7 @@ static PyObject *lz4_decompress(PyObject *self, PyObject *args)
     }
     const char *why;
     Py_BEGIN_ALLOW_THREADS
-    why = lz4_decode(src.buf, (size_t)src.len, (uint8_t *)PyBytes_AS_STRING(out), (size_t)size, (size_t)size, 0);
+    why = lz4_decode(src.buf, (size_t)src.len, (uint8_t *)PyBytes_AS_STRING(out), (size_t)size, (size_t)size);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&src);
     if (why != NULL) {
