@@ -18,6 +18,11 @@ the indexes of others are returned for the caller's own decoding):
     ``out[picks[k]] = block_j[offsets[k]]`` for the points ``starts[j]:starts[j+1]`` of block j;
     a block is decoded only as far as its largest offset.
 ``lz4_compress(data)``, ``lz4_decompress(block, size)``: one raw LZ4 block.
+``point_triples(body) -> (n, 3) int64 array or None``
+    a JSON list of ``[x, y, z]`` plain integers read in one pass; None for any other text (the
+    caller's ``json`` then says precisely what is wrong).
+``json_uint64s(values) -> bytes``
+    a 1-D uint64 array as compact JSON, ``b"[1,2,3]"``.
 
 A corrupt or truncated value raises :class:`dvidpy.codecs.CorruptValue`.
 """
@@ -46,8 +51,8 @@ PATH = "compiled" if _blocks is not None else "fallback"
 #: Threads a compiled call splits its blocks over.
 THREADS = max(1, min(4, os.cpu_count() or 1))
 
-__all__ = ["KINDS", "PATH", "decode_into", "encode_blocks", "gather", "lz4_compress", "lz4_decompress", "paste",
-           "split_blocks"]
+__all__ = ["KINDS", "PATH", "decode_into", "encode_blocks", "gather", "json_uint64s", "lz4_compress", "lz4_decompress",
+           "paste", "point_triples", "split_blocks"]
 
 
 def _int64(a) -> np.ndarray:
@@ -84,9 +89,18 @@ if _blocks is not None:
         except ValueError as exc:
             raise CorruptValue(f"bad LZ4 block: {exc}") from None
 
+    def point_triples(body: bytes) -> np.ndarray | None:
+        raw = _blocks.parse_triples(body)
+        return None if raw is None else np.frombuffer(raw, dtype=np.int64).reshape(-1, 3)
+
+    def json_uint64s(values: np.ndarray) -> bytes:
+        return _blocks.json_uint64s(np.ascontiguousarray(values, dtype=np.uint64))
+
 else:
     decode_into = fallback.decode_into
     encode_blocks = fallback.encode_blocks
     gather = fallback.gather
     lz4_compress = fallback.lz4_compress
     lz4_decompress = fallback.lz4_decompress
+    point_triples = fallback.point_triples
+    json_uint64s = fallback.json_uint64s

@@ -948,6 +948,144 @@ static PyObject *crc32(PyObject *self, PyObject *arg)
     return PyLong_FromUnsignedLong(c);
 }
 
+/* -- JSON point lists and label lists ------------------------------------------------------- */
+
+static const uint8_t *skip_space(const uint8_t *p, const uint8_t *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* One JSON integer as JSON spells it (no leading zeros, no '+'), at most 18 digits so it
+   cannot overflow; NULL when the text is anything else. */
+static const uint8_t *read_int(const uint8_t *p, const uint8_t *end, int64_t *value)
+{
+    int negative = p < end && *p == '-';
+    p += negative;
+    if (p >= end || *p < '0' || *p > '9')
+        return NULL;
+    const uint8_t *first = p;
+    int64_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9')
+        v = v * 10 + (*p++ - '0');
+    if (p - first > 18 || (*first == '0' && p - first > 1))
+        return NULL;
+    *value = negative ? -v : v;
+    return p;
+}
+
+static const uint8_t *expect(const uint8_t *p, const uint8_t *end, uint8_t c)
+{
+    p = skip_space(p, end);
+    return p < end && *p == c ? p + 1 : NULL;
+}
+
+/* Reads [[x,y,z],...] (JSON whitespace anywhere between tokens) into xyz, at most cap
+   triples; returns how many, or -1 when the text is not exactly such a list. */
+static Py_ssize_t read_triples(const uint8_t *p, const uint8_t *end, int64_t *xyz, Py_ssize_t cap)
+{
+    Py_ssize_t n = 0;
+    if ((p = expect(p, end, '[')) == NULL)
+        return -1;
+    const uint8_t *close = expect(p, end, ']');
+    if (close != NULL)
+        return skip_space(close, end) == end ? 0 : -1;
+    for (;;) {
+        if (n == cap || (p = expect(p, end, '[')) == NULL)
+            return -1;
+        for (int d = 0; d < 3; d++) {
+            if (d && (p = expect(p, end, ',')) == NULL)
+                return -1;
+            if ((p = read_int(skip_space(p, end), end, &xyz[3 * n + d])) == NULL)
+                return -1;
+        }
+        if ((p = expect(p, end, ']')) == NULL)
+            return -1;
+        n++;
+        p = skip_space(p, end);
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if ((p = expect(p, end, ']')) == NULL)
+            return -1;
+        return skip_space(p, end) == end ? n : -1;
+    }
+}
+
+static PyObject *parse_triples(PyObject *self, PyObject *arg)
+{
+    Py_buffer text;
+    if (PyObject_GetBuffer(arg, &text, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const uint8_t *p = text.buf, *end = p + text.len;
+    Py_ssize_t cap = 0;
+    for (const uint8_t *q = p; q < end; q++)
+        cap += *q == '[';
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 24 * (cap ? cap : 1));
+    Py_ssize_t n = -1;
+    if (out != NULL) {
+        int64_t *xyz = (int64_t *)PyBytes_AS_STRING(out);
+        Py_BEGIN_ALLOW_THREADS
+        n = read_triples(p, end, xyz, cap);
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&text);
+    if (out == NULL)
+        return NULL;
+    if (n < 0) {
+        Py_DECREF(out);
+        Py_RETURN_NONE;
+    }
+    if (_PyBytes_Resize(&out, 24 * n) < 0)
+        return NULL;
+    return out;
+}
+
+/* The JSON list of a buffer of uint64s, as json.dumps writes it compactly: "[1,2,3]". */
+static PyObject *json_uint64s(PyObject *self, PyObject *arg)
+{
+    Py_buffer in;
+    if (PyObject_GetBuffer(arg, &in, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (in.itemsize != 8 || in.format == NULL || (strcmp(in.format, "Q") && strcmp(in.format, "<Q") && strcmp(in.format, "L"))) {
+        PyBuffer_Release(&in);
+        PyErr_SetString(PyExc_TypeError, "json_uint64s takes a contiguous buffer of uint64");
+        return NULL;
+    }
+    Py_ssize_t n = in.len / 8;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 2 + 21 * n);
+    if (out == NULL) {
+        PyBuffer_Release(&in);
+        return NULL;
+    }
+    char *o = PyBytes_AS_STRING(out);
+    const uint64_t *v = in.buf;
+    Py_BEGIN_ALLOW_THREADS
+    *o++ = '[';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char digits[20];
+        int k = 0;
+        uint64_t x = v[i];
+        do {
+            digits[k++] = (char)('0' + x % 10);
+            x /= 10;
+        } while (x);
+        while (k)
+            *o++ = digits[--k];
+        *o++ = ',';
+    }
+    if (n)
+        o--;
+    *o++ = ']';
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&in);
+    if (_PyBytes_Resize(&out, o - PyBytes_AS_STRING(out)) < 0)
+        return NULL;
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"decode_into", decode_into, METH_VARARGS, "decode_into(values, origins, dest, block_shape, threads) -> skipped"},
     {"encode_blocks", encode_blocks, METH_VARARGS, "encode_blocks(array, block_shape, chosen, kind, checksum, threads) -> values"},
@@ -955,6 +1093,8 @@ static PyMethodDef methods[] = {
     {"lz4_compress", lz4_compress, METH_O, "lz4_compress(data) -> raw LZ4 block"},
     {"lz4_decompress", lz4_decompress, METH_VARARGS, "lz4_decompress(block, size) -> bytes"},
     {"crc32", crc32, METH_O, "crc32(data) -> int (IEEE, as zlib.crc32)"},
+    {"parse_triples", parse_triples, METH_O, "parse_triples(json) -> int64 bytes of [[x,y,z],...], or None"},
+    {"json_uint64s", json_uint64s, METH_O, "json_uint64s(uint64 array) -> b'[1,2,...]'"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -6,7 +6,10 @@ Blocks are whole numpy arrays and every copy is a slice assignment; nothing runs
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -158,3 +161,40 @@ def in_parallel(work: Callable[[list[T]], None], items: list[T], *, min_items: i
     work(parts[0])
     for future in futures:
         future.result()
+
+
+# -- JSON point lists and label lists ------------------------------------------------------------
+
+_BRACKETS_TO_SPACES = bytes.maketrans(b"[]", b"  ")
+#: Whitespace inside what the fast path would read as one number, and JSON's forbidden leading zeros.
+_SPLIT_NUMBER = re.compile(rb"[0-9][ \t\r\n]+[-0-9]")
+_LEADING_ZERO = re.compile(rb"(?<![0-9])-?0[0-9]")
+
+
+def point_triples(body: bytes) -> np.ndarray | None:
+    """``[[x,y,z],...]`` of plain JSON integers as an ``(N, 3)`` int64 array, else None.
+
+    The punctuation left after removing digits and signs must be exactly that of N triples,
+    then numpy reads the 3N numbers."""
+    compact = body.translate(None, b" \t\r\n")
+    if compact != body and _SPLIT_NUMBER.search(body):
+        return None  # "1 2" is two tokens in JSON, not 12
+    if compact == b"[]":
+        return np.zeros((0, 3), dtype=np.int64)
+    n = compact.count(b"[") - 1
+    if n < 1 or _LEADING_ZERO.search(compact) or compact.translate(None, b"0123456789-") != b"[" + b"[,,]," * (n - 1) + b"[,,]]":
+        return None
+    if b"--" in compact or b"-," in compact or b"-]" in compact:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            values = np.fromstring(compact.translate(_BRACKETS_TO_SPACES), dtype=np.int64, sep=",")
+        except (ValueError, DeprecationWarning):
+            return None
+    return values.reshape(n, 3) if values.size == 3 * n else None
+
+
+def json_uint64s(values: np.ndarray) -> bytes:
+    """A 1-D uint64 array as compact JSON: ``b"[1,2,3]"``."""
+    return json.dumps(values.tolist(), separators=(",", ":")).encode()

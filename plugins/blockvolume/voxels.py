@@ -219,11 +219,10 @@ class Volume:
         bx, by, _ = self.block_size
         offsets = (local[:, 2] * by + local[:, 1]) * bx + local[:, 0]
         order, starts = _group_by_block(blocks)
-        coords = list(map(tuple, blocks[order[starts]].tolist()))
         out = np.full(len(points), self.fill, dtype=self.codec.dtype)
         bounds = np.append(starts, len(order))
         with self.store.snapshot():
-            values = [value for _, value in self.fetch(coords)]
+            values = self._values_in_runs(blocks[order[starts]])
             try:
                 skipped = native.gather(values, bounds, offsets[order], order, out, self.codec.shape)
             except CorruptValue as exc:
@@ -232,6 +231,23 @@ class Volume:
                 picks = order[bounds[j] : bounds[j + 1]]
                 out[picks] = self.codec.decode(values[j]).reshape(-1)[offsets[picks]]
         return out
+
+    def _values_in_runs(self, coords: np.ndarray) -> list[memoryview | None]:
+        """The stored value (or None) of each of ``(m, 3)`` distinct blocks in ZYX key order,
+        read with one cursor over their runs along x (a whole row of blocks is one range, not
+        one seek per block). Call inside ``store.snapshot()``."""
+        if not len(coords):
+            return []
+        follows = (coords[1:, 0] == coords[:-1, 0] + 1) & (coords[1:, 1:] == coords[:-1, 1:]).all(axis=1)
+        firsts = np.flatnonzero(np.concatenate(([True], ~follows)))
+        lasts = np.append(firsts[1:], len(coords)) - 1
+        runs = [(block_tkey(*a), block_tkey(*b)) for a, b in zip(coords[firsts].tolist(), coords[lasts].tolist())]
+        found = list(self.store.scan_many(runs, buffers=True))
+        where = {coord: i for i, coord in enumerate(map(tuple, coords.tolist()))}
+        values: list[memoryview | None] = [None] * len(coords)
+        for coord, (_, value) in zip(block_coords([tk for tk, _ in found]), found):
+            values[where[coord]] = value
+        return values
 
     # -- writing voxels ----------------------------------------------------------------------------
 
@@ -302,13 +318,24 @@ def _group_by_block(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if float(extent[0]) * float(extent[1]) * float(extent[2]) < 2.0**62:
         rel = blocks - low
         keys = (rel[:, 2] * extent[1] + rel[:, 1]) * extent[0] + rel[:, 0]
-        order = np.argsort(keys, kind="stable")
+        order = _stable_order(keys, int(extent.prod()))
         sorted_keys = keys[order]
         changed = sorted_keys[1:] != sorted_keys[:-1]
     else:
         order = np.lexsort((blocks[:, 0], blocks[:, 1], blocks[:, 2]))
         changed = (blocks[order[1:]] != blocks[order[:-1]]).any(axis=1)
     return order, np.flatnonzero(np.concatenate(([True], changed)))
+
+
+def _stable_order(keys: np.ndarray, bound: int) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for keys in ``[0, bound)``: numpy sorts 16-bit keys by
+    radix (about 10x faster than 64-bit ones), so keys below 2^32 go in two 16-bit passes."""
+    if bound <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    if bound <= 1 << 32:
+        first = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+        return first[np.argsort((keys[first] >> 16).astype(np.uint16), kind="stable")]
+    return np.argsort(keys, kind="stable")
 
 
 def extents_from_json(obj: dict) -> Subvolume | None:

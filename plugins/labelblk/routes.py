@@ -10,7 +10,7 @@ import hashlib
 import numpy as np
 from starlette.responses import Response
 
-from dvidpy import Instance, InstanceRequest, RequestHead, bad_request, json_text
+from dvidpy import Instance, InstanceRequest, RequestHead, bad_request, native
 from dvidpy.geometry import Shape, parse_point3, parse_point_list
 from dvidpy.imaging import ImageFormat
 from dvidpy.plugins.blockvolume import sizes
@@ -108,7 +108,7 @@ def labels(dt: VolumeType, req: InstanceRequest) -> Response:
             raise bad_request(f"content hash incorrect.  expected {expected}, got {actual}")
     points = parse_point_list(req.body, "Bad labels request JSON")
     labels = dt.volume(req).values_at(points) if len(points) else np.zeros(0, np.uint64)
-    return Response(json_text(labels.tolist()), media_type="application/json")
+    return Response(native.json_uint64s(labels), media_type="application/json")
 
 # -- block streams and deletes --------------------------------------------------------------------
 

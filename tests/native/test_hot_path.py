@@ -165,7 +165,7 @@ def test_a_corrupt_stored_block_is_a_400_on_both_paths(make_dvid, monkeypatch, r
         assert native.PATH == "compiled" or os.environ.get("DVIDPY_NATIVE") == "0"
     if path == "fallback" or native.PATH == "fallback":
         path = "fallback"
-        for name in ("decode_into", "encode_blocks", "gather"):
+        for name in ("decode_into", "encode_blocks", "gather", "point_triples", "json_uint64s"):
             monkeypatch.setattr(native, name, getattr(fallback, name))
     dvid = make_dvid()
     uuid = dvid.new_repo()
