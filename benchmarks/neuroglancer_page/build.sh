@@ -7,7 +7,7 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${1:-/tmp/dvidpy-neuroglancer-page}
 mkdir -p "$BUILD"
-cp "$HERE/index.html" "$HERE/vite.config.js" "$BUILD/"
+cp "$HERE/index.html" "$HERE/vite.config.js" "$HERE/load_view.mjs" "$BUILD/"
 cd "$BUILD"
 [ -f package.json ] || printf '{"name": "dvidpy-view-load", "private": true, "type": "module"}\n' > package.json
 npm install --no-audit --no-fund codemirror@^5.61.1 core-js@^3.40.0 crc-32@^1.2.2 gl-matrix@3.1.0 \
