@@ -58,7 +58,7 @@ def load(build: Path, page_port: int, state: dict) -> dict:
         state_file = profile.parent / f"{profile.name}.json"
         state_file.write_text(json.dumps(state))
         run = subprocess.run(["node", "load_view.mjs", f"http://127.0.0.1:{page_port}/index.html", str(state_file),
-                              str(profile)], cwd=build, capture_output=True, text=True, timeout=300)
+                              str(profile)], check=False, cwd=build, capture_output=True, text=True, timeout=300)
         state_file.unlink()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
@@ -97,7 +97,7 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
                 result = load(build, page.port, states[label])
                 times[label].append(result["ms"])
                 chunks[label].add(len(set(result["chunks"])))
-                retried = f", {len(result['failed'])} failed and retried" if result["failed"] else ""
+                retried = f", {len(result['failed'])} aborted by neuroglancer and asked again" if result["failed"] else ""
                 print(f"  load {run + 1} from {label}: {result['ms']} ms, {len(set(result['chunks']))} chunks{retried}",
                       flush=True)
                 if capture and label == "dvidpy" and run == 0:
