@@ -3,8 +3,8 @@
 TensorStore writes them (driver ``neuroglancer_precomputed``): the image as 64^3 JPEG chunks at
 quality 80, the labels as 64^3 compressed_segmentation chunks (8^3 blocks), one file per chunk
 named ``<scale key>/<x0>-<x1>_<y0>-<y1>_<z0>-<z1>``, as a precomputed viewer asks for them.
-A ``ThreadingHTTPServer`` serves the folder, as ``python -m http.server`` would (with CORS, so a
-browser page on another port may read it).
+A ``ThreadingHTTPServer`` serves the folder as ``python -m http.server`` does (HTTP/1.0, with
+CORS so a browser page on another port may read it), or with keep-alive.
 """
 
 from __future__ import annotations
@@ -62,15 +62,7 @@ def read_chunk(layer: Path, name: str) -> np.ndarray:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """``http.server``'s handler with keep-alive (as a browser and the replay clients use it)
-    and without Nagle's delay: its headers and body go out in two writes, and the second
-    would wait for the client's delayed ACK (~40 ms a chunk)."""
-
-    protocol_version = "HTTP/1.1"
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    """``python -m http.server``'s handler (HTTP/1.0: a connection per request), with CORS."""
 
     def end_headers(self) -> None:
         self.send_header("Access-Control-Allow-Origin", "*")
@@ -80,14 +72,26 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-class StaticServer:
-    """Python's static file server on 127.0.0.1 and a free port, in a thread of this process.
+class _KeepAliveHandler(_Handler):
+    """The same with keep-alive, and without Nagle's delay: its headers and body go out in two
+    writes, and on a kept connection the second waits for the client's delayed ACK (~40 ms)."""
 
-    Run it in its own process (``serve_forever``) when a benchmark's clients share this one.
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class StaticServer:
+    """Python's static file server on 127.0.0.1 and a free port, in a thread of this process:
+    as ``python -m http.server`` (``ThreadingHTTPServer``, HTTP/1.0), or with keep-alive.
+
+    Run it in its own process (``main``) when a benchmark's clients share this one.
     """
 
-    def __init__(self, root: Path, port: int = 0) -> None:
-        handler = functools.partial(_Handler, directory=str(root))
+    def __init__(self, root: Path, port: int = 0, *, keep_alive: bool = False) -> None:
+        handler = functools.partial(_KeepAliveHandler if keep_alive else _Handler, directory=str(root))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
@@ -110,8 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m dvidpy.benchmarks.precomputed")
     parser.add_argument("folder", type=Path)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--keep-alive", action="store_true", help="HTTP/1.1 keep-alive (http.server: HTTP/1.0)")
     args = parser.parse_args(argv)
-    StaticServer(args.folder, args.port).httpd.serve_forever()
+    StaticServer(args.folder, args.port, keep_alive=args.keep_alive).httpd.serve_forever()
 
 
 if __name__ == "__main__":

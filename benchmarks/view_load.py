@@ -6,9 +6,10 @@ benchmark's 4-panel view cold, from dvidpy and from the same data as precomputed
 Needs Debian's chromium (``apt-get install -y chromium``), node and npm; the first run builds the
 neuroglancer page (``neuroglancer_page/build.sh``: neuroglancer 2.41.2, vite and playwright-core
 from npm) into ``--build`` (default /tmp/dvidpy-neuroglancer-page), outside the repository.
-Each load has a fresh Chromium profile; dvidpy and the static server take turns. It prints the
-median time from navigation until the last chunk's answer, and the ratio (static / dvidpy:
->= 1.0 means dvidpy's view loads at least as fast, issue 17's target). ``--capture`` saves the
+Each load has a fresh Chromium profile; dvidpy and the static server (as ``python -m
+http.server``, and with keep-alive) take turns. It prints the median time from navigation until
+the last chunk's answer, and the ratio (http.server / dvidpy: >= 1.0 means dvidpy's view loads
+at least as fast, issue 17's target). ``--capture`` saves the
 chunk paths of the first dvidpy load as ``data/ng_view_chunks.json`` (the replay row's list).
 """
 
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from dvidpy.benchmarks import neuroglancer_view as view
 from dvidpy.benchmarks.servers import Process, dvidpy_server
+from dvidpy.benchmarks.view_replay import STATIC
 
 PAGE_SOURCE = Path(__file__).resolve().parent / "neuroglancer_page"
 CAPTURE = Path(__file__).resolve().parent / "data" / "ng_view_chunks.json"
@@ -84,11 +86,12 @@ def save_capture(result: dict, size: int) -> None:
 def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture: bool) -> dict:
     dist = build_page(build)
     _, uuid, store, files = view.prepare(tmp, size)
-    servers = {"dvidpy": dvidpy_server(store, workers=workers),
-               "static files": Process(["-m", "dvidpy.benchmarks.precomputed", str(files)], "/")}
-    page = Process(["-m", "dvidpy.benchmarks.precomputed", str(dist)], "/")
-    states = {"dvidpy": view.dvid_state(servers["dvidpy"].port, uuid, size),
-              "static files": view.precomputed_state(servers["static files"].port, size)}
+    static = ["-m", "dvidpy.benchmarks.precomputed", str(files)]
+    servers = {"dvidpy": dvidpy_server(store, workers=workers), STATIC: Process(static, "/"),
+               f"{STATIC}, keep-alive": Process([*static, "--keep-alive"], "/")}
+    page = Process(["-m", "dvidpy.benchmarks.precomputed", str(dist), "--keep-alive"], "/")
+    states = {label: view.precomputed_state(server.port, size) for label, server in servers.items()}
+    states["dvidpy"] = view.dvid_state(servers["dvidpy"].port, uuid, size)
     times: dict[str, list[float]] = {label: [] for label in servers}
     chunks: dict[str, set[int]] = {label: set() for label in servers}
     try:
@@ -109,7 +112,7 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
     medians = {label: statistics.median(values) for label, values in times.items()}
     return {"size": size, "runs": runs, "workers": workers, "ms": times, "median_ms": medians,
             "distinct_chunks": {label: sorted(v) for label, v in chunks.items()},
-            "ratio": round(medians["static files"] / medians["dvidpy"], 3)}
+            "ratio": round(medians[STATIC] / medians["dvidpy"], 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         report = measure(Path(tmp), args.build, args.size, args.runs, args.workers, args.capture)
     for label, ms in report["median_ms"].items():
         print(f"view loaded from {label}: median {ms:.0f} ms of {report['runs']} cold loads")
-    print(f"ratio (static files / dvidpy, >= 1.0 is the target): {report['ratio']:.2f}")
+    print(f"ratio ({STATIC} / dvidpy, >= 1.0 is the target): {report['ratio']:.2f}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0

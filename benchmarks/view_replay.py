@@ -2,9 +2,10 @@
 
 The same chunks (``data/ng_view_chunks.json``: image chunks as JPEG, segmentation chunks as
 gzipped compressed_segmentation) go to dvidpy with 2 and 1 worker processes and, as the
-precomputed file of each chunk, to Python's static file server (``precomputed.StaticServer``),
-in rounds that take each server in turn; the row reports the median chunks/s of each and
-dvidpy's ratio to the static server (issue 17's target: >= 1.0 with the machine's workers).
+precomputed file of each chunk, to Python's static file server (``precomputed.StaticServer``,
+as ``python -m http.server`` and with keep-alive), in rounds that take each server in turn; the
+row reports the median chunks/s of each and the ratio to ``python -m http.server`` (issue 17's
+target: dvidpy >= 1.0 with the machine's workers).
 Before timing, a sample of each server's answers is decoded and checked: labels exact against
 the volume, images within JPEG's error.
 """
@@ -27,6 +28,7 @@ from dvidpy.benchmarks import neuroglancer_view as view
 from dvidpy.benchmarks.servers import Process, dvidpy_server
 
 CLIENTS = 8
+STATIC = "static files (http.server)"
 JPEG_MEAN_ERROR = 6.0  # mean |decoded - source| of a q80 JPEG chunk of this data is about 2-4
 
 
@@ -101,7 +103,8 @@ def check_answers(port: int, paths: list[str], chunks: list[view.Chunk], volumes
 
 
 class ViewServers:
-    """dvidpy with 1 and 2 workers (each on its own copy of one store) and the static server."""
+    """dvidpy with 1 and 2 workers (each on its own copy of one store) and the static server,
+    as ``python -m http.server`` (the reference) and with keep-alive."""
 
     def __init__(self, tmp: Path, size: int) -> None:
         self.chunks = view.view_chunks(size)
@@ -113,14 +116,16 @@ class ViewServers:
         self.servers: dict[str, Process] = {}
         self.servers["dvidpy, 2 workers"] = dvidpy_server(store, workers=2)
         self.servers["dvidpy, 1 worker"] = dvidpy_server(tmp / "ngview-store-copy", workers=1)
-        self.servers["static files"] = Process(["-m", "dvidpy.benchmarks.precomputed", str(folder)], "/")
+        static = ["-m", "dvidpy.benchmarks.precomputed", str(folder)]
+        self.servers[STATIC] = Process(static, "/")
+        self.servers[f"{STATIC}, keep-alive"] = Process([*static, "--keep-alive"], "/")
 
     def paths(self, label: str) -> list[str]:
-        return self.static_paths if label == "static files" else self.dvid_paths
+        return self.static_paths if label.startswith(STATIC) else self.dvid_paths
 
     def check(self) -> None:
         for label, server in self.servers.items():
-            check_answers(server.port, self.paths(label), self.chunks, self.volumes, gzipped=label != "static files")
+            check_answers(server.port, self.paths(label), self.chunks, self.volumes, gzipped=not label.startswith(STATIC))
 
     def stop(self) -> None:
         for server in self.servers.values():
@@ -139,7 +144,7 @@ def rows(tmp: Path, size: int, quick: bool) -> list[dict]:
                 rates[label].append(throughput(server.port, servers.paths(label), seconds))
     finally:
         servers.stop()
-    static = statistics.median(rates["static files"])
+    static = statistics.median(rates[STATIC])
     out = []
     for label, values in rates.items():
         rate = statistics.median(values)
