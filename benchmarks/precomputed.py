@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import signal
 import socket
 import threading
 from pathlib import Path
@@ -116,7 +117,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--keep-alive", action="store_true", help="HTTP/1.1 keep-alive (http.server: HTTP/1.0)")
     args = parser.parse_args(argv)
-    StaticServer(args.folder, args.port, keep_alive=args.keep_alive).httpd.serve_forever()
+    # A process started from a background shell job inherits SIGINT ignored: stop on it anyway.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    server = StaticServer(args.folder, args.port, keep_alive=args.keep_alive)
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        server.httpd.server_close()
 
 
 if __name__ == "__main__":
