@@ -1,10 +1,12 @@
 """Run the benchmark: ``python -m dvidpy.benchmarks [--quick] [--runs N] [--json FILE]``.
 
-It starts ``dvidpy serve`` on an LMDB store in a temporary folder, ingests a grayscale and a
-label volume over HTTP, times reads and writes, and times the same transfers against the
-limits (a trivial endpoint on the same server stack; a numpy copy) and a peer (TensorStore on
-a local zarr copy); then, where PostgreSQL can be started, the postgres engine's rows. Every
-measured answer is checked against the source data.
+It starts ``dvidpy serve`` on an LMDB store in a temporary folder, ingests two uint8 volumes
+(an incompressible grayscale and an EM-like one) and a label volume over HTTP, and times reads
+and writes interleaved round by round with the same transfers against the limits (a trivial
+endpoint on the same server stack; a numpy copy) and a peer (TensorStore on a local zarr copy);
+then, where PostgreSQL can be started, the postgres engine's rows. The table's header names
+the server's hot path (compiled or fallback). Every measured answer is checked against the
+source data.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
             results = suite.run()
         finally:
             suite.close()
-    report = {"size": size, "runs": runs, "seconds": round(time.perf_counter() - t0, 1),
-              "results": results, "targets": targets(results, size)}
+    report = {"size": size, "runs": runs, "seconds": round(time.perf_counter() - t0, 1), "hot_path": suite.hot_path,
+              "volumes": suite.volume_facts, "results": results, "targets": targets(results, size)}
     print_table(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")

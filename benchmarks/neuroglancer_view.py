@@ -30,7 +30,7 @@ def image_volume(size: int) -> np.ndarray:
     from dvidpy.benchmarks import volumes
 
     make = getattr(volumes, "em_like", None)
-    return make(size, 1) if make else volumes.grayscale(size)
+    return make(size) if make else volumes.grayscale(size)
 
 
 def label_volume(size: int) -> np.ndarray:

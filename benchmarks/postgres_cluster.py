@@ -104,7 +104,7 @@ def _run(bin_dir: Path, program: str, *args: str, check: bool = True) -> subproc
     command = [str(bin_dir / program), *args]
     if os.geteuid() == 0:
         command = ["runuser", "-u", "postgres", "--", *command]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd="/")
+    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120, cwd="/")
     if check and done.returncode != 0:
         raise Unavailable(f"{program} failed: {done.stderr.strip() or done.stdout.strip()}")
     return done

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from dvidpy.benchmarks import concurrency
-from dvidpy.benchmarks.timing import Stopwatch, timed
 from dvidpy.benchmarks.postgres_cluster import Cluster, Unavailable
 from dvidpy.benchmarks.servers import postgres_server
+from dvidpy.benchmarks.timing import Stopwatch, timed
 
 DSN_ENV = "DVIDPY_BENCH_PG_DSN"
 SLAB = 64

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -102,8 +103,21 @@ def postgres_server(data: Path, dsn: str, table: str, *, workers: int = 1) -> Pr
 
 
 def trivial_server() -> Process:
+    """The limit's server, with the uvicorn options ``dvidpy serve`` uses (core/serving.py)."""
     return Process(
         ["-m", "uvicorn", "dvidpy.benchmarks.trivial_app:app", "--host", "127.0.0.1", "--log-level", "warning",
-         "--lifespan", "on"],
+         "--lifespan", "on", "--no-access-log", "--timeout-keep-alive", "30"],
         "/bytes/1",
     )
+
+
+def hot_path(port: int) -> str:
+    """Which hot path the server on ``port`` runs ("compiled" or "fallback"), from its
+    ``GET /api/server/info``; "unknown" from a server that does not say."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/api/server/info")
+        info = json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+    return str(info.get("Hot path", "unknown"))

@@ -9,30 +9,36 @@ import lz4.block
 import numpy as np
 
 from dvidpy.benchmarks import concurrency, postgres_rows, view_replay
+from dvidpy.benchmarks.label_points import LabelPoints
 from dvidpy.benchmarks.peer import ZarrPeer, available
-from dvidpy.benchmarks.servers import dvidpy_server, trivial_server
-from dvidpy.benchmarks.timing import Stopwatch, timed
-from dvidpy.benchmarks.volumes import grayscale, labels
+from dvidpy.benchmarks.servers import dvidpy_server, hot_path, trivial_server
+from dvidpy.benchmarks.timing import Stopwatch, interleaved, measured_row, timed
+from dvidpy.benchmarks.volumes import em_like, grayscale, labels, lz4_ratio
 from dvidpy.client import Box, Client
 
 SLAB = 64
+UINT8 = {"grayscale": "grayscale", "em": "em-like"}
+"""The uint8 instances the GET and POST rows run on, and the name each row gives its volume:
+the incompressible grayscale and the EM-like one (LZ4 ratio ~1.2, as real EM)."""
 
 
 class Suite:
     def __init__(self, tmp: Path, size: int, runs: int, quick: bool = False, postgres: bool = True) -> None:
         self.size, self.runs, self.tmp, self.quick, self.with_postgres = size, runs, tmp, quick, postgres
-        print(f"generating {size}^3 grayscale and label volumes ...", flush=True)
-        self.gray = grayscale(size)
-        self.labels = labels(size)
+        print(f"generating {size}^3 grayscale, EM-like and label volumes ...", flush=True)
+        self.gray, self.em, self.labels = grayscale(size), em_like(size), labels(size)
+        self.data = {"grayscale": self.gray, "em": self.em, "labels": self.labels}
+        self.volume_facts = {name: {"lz4_ratio": round(lz4_ratio(self.data[name]), 3)} for name in UINT8}
         self.dvid = dvidpy_server(tmp / "data")
+        self.hot_path = hot_path(self.dvid.port)
+        print(f"server hot path: {self.hot_path}", flush=True)
         self.trivial = trivial_server()
         self.client = Stopwatch(self.dvid.port)
         self.limit = Stopwatch(self.trivial.port)
         self.peers = {}
         if available():
             print("writing the zarr copies for TensorStore ...", flush=True)
-            self.peers = {"gray": ZarrPeer(tmp / "zarr", "gray", self.gray),
-                          "labels": ZarrPeer(tmp / "zarr", "labels", self.labels)}
+            self.peers = {name: ZarrPeer(tmp / "zarr", name, volume) for name, volume in self.data.items()}
         self.results: list[dict] = []
 
     def close(self) -> None:
@@ -46,24 +52,22 @@ class Suite:
     def run(self) -> list[dict]:
         with Client(f"127.0.0.1:{self.dvid.port}") as client:
             node = client.new_repo("bench").root
-            self.volumes = {name: node.new_instance(typename, name)
-                            for typename, name in (("uint8blk", "grayscale"), ("labelblk", "labels"))}
+            kinds = (("uint8blk", "grayscale"), ("uint8blk", "em"), ("labelblk", "labels"), ("labelblk", "warm"))
+            self.volumes = {name: node.new_instance(typename, name) for typename, name in kinds}
             self.node = f"/{node.path}"
             self.ingest()
             self.client_rows()
+        for name in UINT8:
+            for n in self.cube_sizes():
+                self.subvolume(name, (n, n, n))
+            self.subvolume(name, self.wide())
         for n in self.cube_sizes():
-            self.subvolume("grayscale", self.gray, (n, n, n))
-        self.subvolume("grayscale", self.gray, self.wide())
-        for n in self.cube_sizes():
-            self.subvolume("labels", self.labels, (n, n, n))
-            self.subvolume("labels", self.labels, (n, n, n), lz4_transfer=True)
-        self.subvolume("labels", self.labels, self.wide(), lz4_transfer=True)
+            self.subvolume("labels", (n, n, n))
+            self.subvolume("labels", (n, n, n), lz4_transfer=True)
+        self.subvolume("labels", self.wide(), lz4_transfer=True)
         for plane in ("xy", "xz", "yz"):
             self.slice_png(plane)
-        for n in (10_000, 100_000):
-            self.label_batch(min(n, self.size**3))
-        self.label_batch(min(100_000, self.size**3), region=min(128, self.size))
-        self.label_point()
+        self.label_points()
         self.memory("grayscale", self.gray, self.wide())
         self.memory("labels", self.labels, self.wide())
         self.concurrency()
@@ -107,45 +111,47 @@ class Suite:
         return tuple(((self.size - n) // 2) // 32 * 32 for n in shape_xyz)  # type: ignore[return-value]
 
     def record(self, name: str, nbytes: int, timing, **refs) -> None:
-        ms = timing.median * 1000
-        row = {"name": name, "bytes": nbytes, "ms": round(ms, 3), "MBps": round(nbytes / timing.median / 1e6, 1)}
-        for ref, t in refs.items():
-            if t is not None:
-                row[f"{ref}_ms"] = round(t.median * 1000, 3)
-                row[f"x_{ref}"] = round(t.median / timing.median, 3)
-        self.results.append(row)
-        print(f"  {name}: {ms:.1f} ms", flush=True)
+        self.results.append(measured_row(name, nbytes, timing, **refs))
+        print(f"  {name}: {timing.median * 1000:.1f} ms", flush=True)
 
     # -- measurements ----------------------------------------------------------------------------
 
     def ingest(self) -> None:
-        """Whole volumes POSTed in z slabs; then the median of re-POSTing one uint8 slab."""
-        for name, volume in (("grayscale", self.gray), ("labels", self.labels)):
+        """Whole volumes POSTed in z slabs; then the slab POSTs."""
+        for name, volume in self.data.items():
             def post_all(name=name, volume=volume):
                 for z in range(0, self.size, SLAB):
                     slab = volume[z : z + SLAB]
                     nz = slab.shape[0]
                     self.client.post(f"{self.node}/{name}/raw/0_1_2/{self.size}_{self.size}_{nz}/0_0_{z}", slab.tobytes())
             t = timed(post_all, 1, warm_up=False)
-            self.record(f"POST {name} whole volume ({self.size}^3, {SLAB}-slabs)", volume.nbytes, t)
-        slab = self.gray[:SLAB].tobytes()
-        url = f"{self.node}/grayscale/raw/0_1_2/{self.size}_{self.size}_{SLAB}/0_0_0"
-        self.record(f"POST uint8 {self.size}x{self.size}x{SLAB}", len(slab), timed(lambda: self.client.post(url, slab), self.runs))
-        self.ingest_mode(slab)
+            self.record(f"POST {UINT8.get(name, name)} whole volume ({self.size}^3, {SLAB}-slabs)", volume.nbytes, t)
+        self.volumes["warm"].write(Box((0, 0, 0), (32, 32, 32)), np.ones((32, 32, 32), dtype=np.uint64))
+        self.slab_posts()
 
-    def ingest_mode(self, slab: bytes) -> None:
-        """The same slab POST on a second server whose store skips fsync (``[store] sync = false``)."""
+    def slab_posts(self) -> None:
+        """Re-POSTing one uint8 slab of each uint8 volume, and the grayscale one on a second server
+        whose store skips fsync (``[store] sync = false``, the ingest mode), interleaved round by
+        round with the same body POSTed to the limit."""
+        slabs = {name: self.data[name][:SLAB].tobytes() for name in UINT8}
+        where = f"raw/0_1_2/{self.size}_{self.size}_{SLAB}/0_0_0"
         server = dvidpy_server(self.tmp / "ingest", sync=False)
-        client = Stopwatch(server.port)
+        unsynced = Stopwatch(server.port)
         try:
             with Client(f"127.0.0.1:{server.port}") as setup:
                 vol = setup.new_repo().root.new_instance("uint8blk", "g")
-            url = f"/{vol.path}/raw/0_1_2/{self.size}_{self.size}_{SLAB}/0_0_0"
-            t = timed(lambda: client.post(url, slab), self.runs)
-            self.record(f"POST uint8 {self.size}x{self.size}x{SLAB}, sync off", len(slab), t)
+            actions = {name: (lambda name=name: self.client.post(f"{self.node}/{name}/{where}", slabs[name]))
+                       for name in UINT8}
+            actions["sync off"] = lambda: unsynced.post(f"/{vol.path}/{where}", slabs["grayscale"])
+            actions["limit"] = lambda: self.limit.post("/post", slabs["grayscale"])
+            t = interleaved(actions, self.runs)
         finally:
-            client.close()
+            unsynced.close()
             server.stop()
+        for name, label in UINT8.items():
+            self.record(f"POST {label} {self.size}x{self.size}x{SLAB}", len(slabs[name]), t[name], limit=t["limit"])
+        self.record(f"POST grayscale {self.size}x{self.size}x{SLAB}, sync off", len(slabs["grayscale"]), t["sync off"],
+                    limit=t["limit"])
 
     def client_rows(self) -> None:
         """The client itself: ``vol[...]`` reads (pieces, concurrency, LZ4 for labels) beside the
@@ -172,10 +178,12 @@ class Suite:
         t = timed(lambda: vol.write(whole, self.gray), 1, warm_up=False)
         self.record(f"dvidpy.client vol[...] = grayscale whole volume ({self.size}^3)", self.gray.nbytes, t)
 
-    def subvolume(self, name: str, volume: np.ndarray, shape_xyz, lz4_transfer: bool = False) -> None:
+    def subvolume(self, name: str, shape_xyz, lz4_transfer: bool = False) -> None:
+        """A GET of a box at the volume's centre; raw ones interleaved round by round with the
+        limit (the same bytes from the trivial endpoint), a numpy copy and TensorStore."""
         ox, oy, oz = self.offset(shape_xyz)
         nx, ny, nz = shape_xyz
-        expected = volume[oz : oz + nz, oy : oy + ny, ox : ox + nx]
+        expected = self.data[name][oz : oz + nz, oy : oy + ny, ox : ox + nx]
         nbytes = expected.nbytes
         url = f"{self.node}/{name}/raw/0_1_2/{nx}_{ny}_{nz}/{ox}_{oy}_{oz}" + ("?compression=lz4" if lz4_transfer else "")
 
@@ -184,20 +192,24 @@ class Suite:
             if raw != expected.tobytes():
                 raise AssertionError(f"GET {url} returned wrong data")
 
-        mine = timed(lambda: self.client.get(url), self.runs, check)
-        refs = {}
-        if not lz4_transfer:
-            refs["limit"] = timed(lambda: self.limit.get(f"/bytes/{nbytes}"), self.runs)
-            flat = np.ascontiguousarray(expected)
-            refs["numpy"] = timed(lambda: flat.copy(), self.runs)
-            peer = self.peers.get("gray" if name == "grayscale" else "labels")
-            if peer is not None:
-                def peer_check(arr) -> None:
-                    if not np.array_equal(arr, expected):
-                        raise AssertionError("TensorStore returned wrong data")
-                refs["peer"] = timed(lambda: peer.read((oz, oy, ox), (nz, ny, nx)), self.runs, peer_check)
-        label = f"GET {name} {nx}x{ny}x{nz}" + (" lz4" if lz4_transfer else " raw")
-        self.record(label, nbytes, mine, **refs)
+        label = f"GET {UINT8.get(name, name)} {nx}x{ny}x{nz}" + (" lz4" if lz4_transfer else " raw")
+        if lz4_transfer:
+            self.record(label, nbytes, timed(lambda: self.client.get(url), self.runs, check))
+            return
+        flat = np.ascontiguousarray(expected)
+        actions = {"dvidpy": lambda: self.client.get(url), "limit": lambda: self.limit.get(f"/bytes/{nbytes}"),
+                   "numpy": flat.copy}
+        checks = {"dvidpy": check}
+        peer = self.peers.get(name)
+        if peer is not None:
+            actions["peer"] = lambda: peer.read((oz, oy, ox), (nz, ny, nx))
+
+            def peer_check(arr) -> None:
+                if not np.array_equal(arr, expected):
+                    raise AssertionError("TensorStore returned wrong data")
+            checks["peer"] = peer_check
+        t = interleaved(actions, self.runs, checks)
+        self.record(label, nbytes, t.pop("dvidpy"), **t)
 
     def slice_png(self, plane: str) -> None:
         from dvidpy.imaging import decode_png
@@ -213,26 +225,20 @@ class Suite:
 
         self.record(f"GET {plane} png {n}x{n}", expected.nbytes, timed(lambda: self.client.get(url), self.runs, check))
 
-    def label_batch(self, count: int, region: int | None = None) -> None:
-        """``count`` random points over the whole volume, or within a ``region``^3 cube at its centre
-        (how synapse lookups cluster: the uniform case decompresses a block per few points)."""
-        rng = np.random.default_rng(count)
-        if region is None:
-            points = rng.integers(0, self.size, (count, 3))
-        else:
-            low = self.offset((region,) * 3)[0]
-            points = rng.integers(low, low + region, (count, 3))
-        body = json.dumps(points.tolist()).encode()
-        expected = self.labels[points[:, 2], points[:, 1], points[:, 0]].tolist()
-
-        def check(reply: bytes) -> None:
-            if json.loads(reply) != expected:
-                raise AssertionError("labels batch returned wrong labels")
-
-        t = timed(lambda: self.client.get(f"{self.node}/labels/labels", body), self.runs, check)
-        where = "" if region is None else f" in a {region}^3 region"
-        self.record(f"labels batch {count} points{where}", count * 8, t)
-        self.results[-1]["points_per_s"] = round(count / t.median)
+    def label_points(self) -> None:
+        """The labels batch rows, each cold (label_points.py says how), and the single point."""
+        points = LabelPoints(self.labels, self.node, self.runs)
+        for n in (10_000, 100_000):
+            self.results.append(points.fresh_points(self.client, min(n, self.size**3)))
+        self.results.append(points.fresh_points(self.client, min(100_000, self.size**3), region=min(128, self.size)))
+        self.label_point()
+        self.client.close()
+        self.dvid.stop()
+        try:
+            self.results.append(points.fresh_servers(lambda: dvidpy_server(self.tmp / "data"), min(100_000, self.size**3)))
+        finally:
+            self.dvid = dvidpy_server(self.tmp / "data")
+            self.client = Stopwatch(self.dvid.port)
 
     def label_point(self) -> None:
         x, y, z = (self.size // 3,) * 3
@@ -246,6 +252,7 @@ class Suite:
         self.record("label single point", 8, t)
 
     def memory(self, name: str, volume: np.ndarray, shape_xyz) -> None:
+        """The server's peak RSS growth for one wide GET, against the answer's size."""
         nx, ny, nz = shape_xyz
         ox, oy, oz = self.offset(shape_xyz)
         url = f"{self.node}/{name}/raw/0_1_2/{nx}_{ny}_{nz}/{ox}_{oy}_{oz}"

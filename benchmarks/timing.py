@@ -1,4 +1,5 @@
-"""The stopwatch: ``timed`` runs of one action, and the bare connection timed requests go over.
+"""The stopwatch: ``timed`` runs of one action, ``interleaved`` rounds of several, and the bare
+connection timed requests go over.
 
 The benchmark times the server, so a timed request should cost the client as little as it can:
 :class:`Stopwatch` sends each one over a single keep-alive ``http.client`` socket. Everything
@@ -66,3 +67,35 @@ def timed(
     if check is not None:
         check(result)
     return Timing(seconds)
+
+
+def interleaved(
+    actions: dict[str, Callable[[], object]], runs: int, checks: dict[str, Callable[[object], None]] | None = None
+) -> dict[str, Timing]:
+    """Run every action once to warm up (checking its result), then ``runs`` rounds, each timing
+    every action once in turn (A B C, A B C, ...), so that drift in the machine's load falls on
+    all of them alike and their ratios hold even when absolute times do not."""
+    checks = checks or {}
+    for name, action in actions.items():
+        result = action()
+        if name in checks:
+            checks[name](result)
+    seconds: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(runs):
+        for name, action in actions.items():
+            t0 = time.perf_counter()
+            action()
+            seconds[name].append(time.perf_counter() - t0)
+    return {name: Timing(times) for name, times in seconds.items()}
+
+
+def measured_row(name: str, nbytes: int, timing: Timing, **refs: Timing | None) -> dict:
+    """One row of the table: the median, its rate, and each reference's median and ratio
+    (``x_<ref>`` = the reference's time / this one's: above 1 is faster than the reference)."""
+    row = {"name": name, "bytes": nbytes, "ms": round(timing.median * 1000, 3),
+           "MBps": round(nbytes / timing.median / 1e6, 1)}
+    for ref, t in refs.items():
+        if t is not None:
+            row[f"{ref}_ms"] = round(t.median * 1000, 3)
+            row[f"x_{ref}"] = round(t.median / timing.median, 3)
+    return row
