@@ -17,6 +17,7 @@ from dvidpy.errors import DVIDError
 from dvidpy.limits import MAX_BODY_BYTES
 from dvidpy.plugin_manager import Plugins, make_plugin_manager
 from dvidpy.routes import index, instances, nodes, repos, server
+from dvidpy.routes.lean import LeanRoute
 from dvidpy.server import Server
 from dvidpy.storage.engine import StoreUnavailable
 
@@ -165,6 +166,8 @@ def create_app(config: Config, plugins: Plugins | None = None) -> Starlette:
         max_body_size=MAX_BODY_BYTES,
     )
     app.state.server = srv
+    # The last added is the outermost: CORS, counters and the log line wrap the lean route too.
+    app.add_middleware(LeanRoute, server=srv, errors={DVIDError: dvid_error, StoreUnavailable: store_unavailable})
     app.add_middleware(HTTPBasics, server=srv)
     srv.purge_soon()
     return app

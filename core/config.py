@@ -62,6 +62,7 @@ class Config:
     workers: int = 0  # 0: one per core (dvidpy.serving.default_workers)
     max_request_bytes: int = MAX_REQUEST_BYTES
     request_timeout: float = 120.0
+    chunk_cache_mb: int = 128
     log_file: Path | None = None
     log_max_mb: int = 500
     log_max_days: int = 30
@@ -209,6 +210,8 @@ SETTINGS: tuple[Setting, ...] = (
             "the most bytes one request's answer or decoded body may take (3 GiB, DVID's limit)"),
     Setting("server", "request_timeout", to_field("request_timeout", as_seconds),
             "seconds a request may work before it is stopped and its transaction released (120)"),
+    Setting("server", "chunk_cache_mb", to_field("chunk_cache_mb", as_int, lo=0),
+            "MB of encoded chunks (JPEG, compressed segmentation) each worker keeps (128); 0: none"),
     Setting("server", "admin_token", to_field("admin_token", as_str),
             "the admin token (also DVID_ADMIN_TOKEN); when set, admin routes need ?admintoken="),
     Setting("server", "instance_id_start", to_field("instance_id_start", as_int),

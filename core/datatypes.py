@@ -54,7 +54,10 @@ class Endpoint:
     ``{name}`` are filled in). ``mutates`` are the verbs that change data, so the core refuses
     them on a committed node; by default every mutating verb does, as in DVID (roi's ``POST
     ptquery`` declares ``mutates=()``). ``size``, when given, says before any work how many
-    bytes the answer (or decoded body) will take.
+    bytes the answer (or decoded body) will take. ``lean`` says that a GET of the endpoint
+    reads no body and may be served by the core's lean route (:mod:`dvidpy.routes.lean`),
+    which calls the same handler without the web framework's routing: declare it for the reads
+    clients send by the hundred (neuroglancer's chunks).
     """
 
     keyword: str
@@ -63,6 +66,11 @@ class Endpoint:
     refusal: str = "{keyword} endpoint does not support {method}"
     mutates: tuple[str, ...] = MUTATING_VERBS
     size: Callable[..., int] | None = None
+    lean: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lean and ("GET" not in self.verbs or "GET" in self.mutates):
+            raise ValueError(f"endpoint {self.keyword!r} is lean but does not take GET as a read")
 
     def takes(self, method: str) -> bool:
         return method in self.verbs or (method == "HEAD" and "GET" in self.verbs)
@@ -79,6 +87,7 @@ class RequestServices(Protocol):
     def base_info(self, repo: Repo, instance: Instance) -> dict[str, Any]: ...
     def sync_targets(self, repo: Repo, names: str) -> list[str]: ...
     def host_label(self) -> str: ...
+    def cached(self, req: InstanceRequest, key_of: Callable[[], bytes], make: Callable[[], bytes]) -> bytes: ...
 
 
 @dataclass
@@ -120,6 +129,8 @@ class InstanceRequest(RequestHead):
     _repo: Repo = field(repr=False)
     _node: Node = field(repr=False)
     _services: RequestServices = field(repr=False)
+    #: Running on the event loop's thread (the lean route's short reads), not a worker thread.
+    _inline: bool = field(default=False, repr=False)
 
     @property
     def uuid(self) -> str:
@@ -146,6 +157,17 @@ class InstanceRequest(RequestHead):
         if query_flag(self.query.get("throttle")):
             return self._services.throttle_slot()
         return nullcontext()
+
+    def cached(self, key_of: Callable[[], bytes], make: Callable[[], bytes]) -> bytes:
+        """An encoded answer from the server's chunk cache, or ``make()``'s, kept there.
+
+        The key ``key_of()`` gives (called only when the cache is on) must name everything the
+        answer depends on, including a digest of the stored bytes it is made from read in this
+        request's transaction (never a version number or an in-process counter: other workers
+        and servers write to the same store), so that a changed block can never be answered
+        from the cache.
+        """
+        return self._services.cached(self, key_of, make)
 
     def bad_api(self) -> DVIDError:
         """DVID's answer for a URL the datatype does not understand."""
@@ -246,6 +268,11 @@ class Datatype:
         if endpoint is None or endpoint.size is None or not endpoint.takes(head.method):
             return None
         return endpoint.size(self, head)
+
+    def is_lean(self, method: str, keyword: str) -> bool:
+        """Whether the lean route may serve ``method`` on ``keyword`` (a GET the table marks lean)."""
+        endpoint = self._table.get(keyword)
+        return method == "GET" and endpoint is not None and endpoint.lean and "GET" in self.verbs
 
     def is_mutation(self, method: str, keyword: str) -> bool:
         """Whether ``method`` on ``keyword`` changes data (so a committed node refuses it)."""

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from dvidpy import exclusions
 from dvidpy.catalog import Catalog
+from dvidpy.chunk_cache import ChunkCache, NeedsWorkerThread
 from dvidpy.codecs import Compression, checksum_text, parse_checksum
 from dvidpy.config import Config
 from dvidpy.datastore import Datastore, Edit
@@ -50,6 +51,7 @@ class Server:
         self.throttle = Throttle(self._run_folder / "throttle", self.max_throttled_ops)
         self.load = LoadMonitor()
         self.latencies = Latencies()
+        self.chunk_cache = ChunkCache(config.chunk_cache_mb << 20)
         self.started = time.time()
         self._closed = False
         self._close_lock = threading.Lock()
@@ -238,6 +240,17 @@ class Server:
 
     def host_label(self) -> str:
         return self.config.host_label
+
+    def cached(self, req: InstanceRequest, key_of: Callable[[], bytes], make: Callable[[], bytes]) -> bytes:
+        """From the chunk cache; a request on the event loop's thread never encodes there
+        (encoding holds the loop for milliseconds): it goes to a worker thread instead."""
+        if not req._inline:
+            return self.chunk_cache.get_or_make(key_of, make)
+
+        def refuse() -> bytes:
+            raise NeedsWorkerThread
+
+        return self.chunk_cache.get_or_make(key_of, refuse)
 
     def store_for(self, req: InstanceRequest, instance: Instance) -> VersionedStore:
         return self.versioned_store(req.store.session, req._repo, req._node, instance)

@@ -85,13 +85,35 @@ static const char *lz4_decode(const uint8_t *src, size_t srclen, uint8_t *dst, s
             return "truncated LZ4 block";
         unsigned token = *ip++;
         size_t lit = token >> 4;
+        /* The common short sequence (under 15 literals, a match of 4-18 bytes at least 8 back),
+           with room around it: fixed-size copies, no length bytes to read. */
+        if (lit < 15 && (token & 15) < 15 && (size_t)(iend - ip) >= lit + 2 + 16 && (size_t)(oend - op) >= 32 + lit) {
+            size_t off = (size_t)ip[lit] | (size_t)ip[lit + 1] << 8;
+            if (off >= 8 && off <= (size_t)(op - dst) + lit && (need == dstlen || (size_t)(op - dst) + lit < need)) {
+                memcpy(op, ip, 16);
+                op += lit;
+                ip += lit + 2;
+                const uint8_t *m = op - off;
+                memcpy(op, m, 8);
+                memcpy(op + 8, m + 8, 8);
+                memcpy(op + 16, m + 16, 8);
+                op += (token & 15) + 4;
+                continue;
+            }
+        }
         if (lit == 15 && read_length(&ip, iend, &lit) < 0)
             return "truncated LZ4 literal length";
         if (lit > (size_t)(iend - ip))
             return "LZ4 literals run past the end of the value";
         if (lit > (size_t)(oend - op))
             return "LZ4 literals run past the stored size";
-        memcpy(op, ip, lit);
+        if (lit <= 16 && iend - ip >= 16 && oend - op >= 16) {
+            memcpy(op, ip, 16);  /* one fixed-size copy; the bytes past lit are overwritten later */
+        } else if (lit <= 32 && iend - ip >= 32 && oend - op >= 32) {
+            memcpy(op, ip, 32);
+        } else {
+            memcpy(op, ip, lit);
+        }
         op += lit;
         ip += lit;
         if (ip == iend)
@@ -110,6 +132,33 @@ static const char *lz4_decode(const uint8_t *src, size_t srclen, uint8_t *dst, s
         mlen += 4;
         if (mlen > (size_t)(oend - op))
             return "LZ4 match runs past the stored size";
+        if (off >= 16 && (size_t)(oend - op) >= mlen + 16) {
+            /* 16 bytes at a time, each from output already written (off >= 16); the last copy
+               may write up to 15 bytes past the match, inside the output, overwritten later. */
+            const uint8_t *m = op - off;
+            for (size_t i = 0; i < mlen; i += 16)
+                memcpy(op + i, m + i, 16);
+            op += mlen;
+            mlen = 0;
+        } else if (off >= 8 && (size_t)(oend - op) >= mlen + 8) {
+            const uint8_t *m = op - off;  /* the same, 8 bytes at a time */
+            for (size_t i = 0; i < mlen; i += 8)
+                memcpy(op + i, m + i, 8);
+            op += mlen;
+            mlen = 0;
+        } else if ((size_t)(oend - op) >= mlen + 8) {
+            /* A short period (off < 8, as the zero high bytes of labels make): the first
+               multiple of off that is at least 8 bytes goes byte by byte, the rest 8 bytes at a
+               time from that distance, where the pattern repeats. */
+            const uint8_t *m = op - off;
+            size_t d = off * ((8 + off - 1) / off), i = 0;
+            for (; i < d && i < mlen; i++)
+                op[i] = m[i];
+            for (; i < mlen; i += 8)
+                memcpy(op + i, op + i - d, 8);
+            op += mlen;
+            mlen = 0;
+        }
         /* Copy in chunks no longer than the distance, which doubles as the copy proceeds:
            the output repeats with the match's period, so each chunk's source is complete. */
         while (mlen) {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import partial
 
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
@@ -17,14 +18,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dvidpy.datatypes import InstanceRequest, RequestHead
+from dvidpy.chunk_cache import NeedsWorkerThread
+from dvidpy.datatypes import Datatype, InstanceRequest, RequestHead
 from dvidpy.errors import bad_request, not_found
 from dvidpy.instances import RESERVED_NAMES
 from dvidpy.json_io import dvid_json
 from dvidpy.routes.context import body_cap, check_writable, in_store, is_admin, may_skip_locks, read_body, server_of
-from dvidpy.server import Target
+from dvidpy.server import Server, Target
 from dvidpy.storage import keys
 from dvidpy.storage.session import Session
+from dvidpy.versions import Node
 
 
 class DataName(Convertor):
@@ -73,36 +76,60 @@ async def dispatch(request: Request, name: str) -> Response:
     skip_locks = may_skip_locks(request)
     if mutation and instance.versioned and node.locked and not skip_locks:
         raise bad_request(f'Cannot do {request.method} on endpoint "{keyword}" of locked node {node.uuid}')
-    limit = server.config.max_request_bytes
     head = RequestHead(request.method, request.url.path, parts, request.query_params, request.headers, instance)
+    size = checked_size(server, datatype, head)
+    body = await read_body(request, body_cap(size, server.config.max_request_bytes))
+    writable = mutation and (not server.config.read_only or is_admin(request))
+    return await run_data_request(server, head, node, body, mutation=mutation, writable=writable,
+                                  skip_locks=skip_locks)
+
+
+def checked_size(server: Server, datatype: Datatype, head: RequestHead) -> int | None:
+    """The bytes ``head``'s answer or decoded body will take, if known; a 400 over the limit."""
+    limit = server.config.max_request_bytes
     size = datatype.request_size(head)
     if size is not None and size > limit:
         raise bad_request(f"Requested payload ({size} bytes) exceeds this DVID server's set limit ({limit})")
-    body = await read_body(request, body_cap(size, limit))
+    return size
+
+
+async def run_data_request(server: Server, head: RequestHead, node: Node, body: bytes, *, mutation: bool,
+                           writable: bool, skip_locks: bool, inline: bool = False) -> Response:
+    """Run the datatype's handler for a resolved request in one store transaction that finds
+    node and instance again (:meth:`Server.run_instance_request`): in a worker thread, or,
+    ``inline``, first on the event loop's own thread (for short reads, where the hop costs
+    more than the work), and again in a worker thread if it turns out to need encoding
+    (:class:`~dvidpy.chunk_cache.NeedsWorkerThread`: a cache miss)."""
+    instance = head.instance
     target = Target(
-        uuid=node.uuid, name=name, data_uuid=instance.data_uuid, method=request.method, keyword=keyword,
-        mutation=mutation, writable=mutation and (not server.config.read_only or is_admin(request)),
-        skip_locks=skip_locks,
+        uuid=node.uuid, name=instance.name, data_uuid=instance.data_uuid, method=head.method, keyword=head.keyword,
+        mutation=mutation, writable=writable, skip_locks=skip_locks,
     )
 
-    def make(session: Session, repo, node, instance) -> InstanceRequest:
+    def make(session: Session, repo, node, instance, inline: bool = False) -> InstanceRequest:
         return InstanceRequest(
-            method=request.method,
-            path=request.url.path,
-            parts=parts,
-            query=request.query_params,
-            headers=request.headers,
+            method=head.method,
+            path=head.path,
+            parts=head.parts,
+            query=head.query,
+            headers=head.headers,
             body=body,
             instance=instance,
             store=server.versioned_store(session, repo, node, instance),
-            max_request_bytes=limit,
+            max_request_bytes=server.config.max_request_bytes,
             _repo=repo,
             _node=node,
             _services=server,
+            _inline=inline,
         )
 
     server.load.active += 1
     try:
+        if inline:
+            try:
+                return server.run_instance_request(target, partial(make, inline=True))
+            except NeedsWorkerThread:
+                pass  # it would encode: again from the start, where encoding does not hold the loop
         return await run_in_threadpool(server.run_instance_request, target, make)
     finally:
         server.load.active -= 1

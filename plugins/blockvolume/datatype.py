@@ -9,6 +9,7 @@ Datatypes subclass it and extend its endpoint table.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -114,6 +115,26 @@ class VolumeType(Datatype):
         check_request_size(box, self.voxel.bytes_per_voxel, req.max_request_bytes)
         region, attenuation = self.region_of(req)
         return self.volume(req).read(box, region=region, attenuation=attenuation)
+
+    def read_encoded(self, req: InstanceRequest, box: Subvolume, form: str,
+                     encode: Callable[[np.ndarray], bytes]) -> bytes:
+        """``encode(self.read(req, box))``, or the same bytes from the server's chunk cache.
+
+        ``form`` names the encoding and its parameters. The key holds the instance, box, form,
+        background and a digest of the stored blocks read in this request's snapshot, so a
+        cached answer is always the one a fresh read would give. With ``roi=`` the answer also
+        depends on another instance's data, so it is not cached.
+        """
+        if req.query.get("roi"):
+            return encode(self.read(req, box))
+        volume = self.volume(req)
+
+        def key() -> bytes:
+            named = (req.instance.data_uuid, self.name, form, repr(box.offset), repr(box.size), repr(volume.fill))
+            return "|".join(named).encode() + volume.fingerprint(box)
+
+        with req.store.snapshot():
+            return req.cached(key, lambda: encode(self.read(req, box)))
 
     def write(self, req: InstanceRequest, box: Subvolume, data: np.ndarray) -> list:
         """Store a block-aligned array, honouring ``roi=``; grows this version's extents."""

@@ -18,11 +18,12 @@ class ImageType(VolumeType):
     verbs = GET_POST
     refusal = 'Data "{name}" can only handle GET or POST HTTP verbs'
     endpoints = VolumeType.endpoints + (
-        Endpoint("raw", routes.raw, GET_POST, size=sizes.voxels),
+        Endpoint("raw", routes.raw, GET_POST, size=sizes.voxels, lean=True),
         Endpoint("isotropic", routes.raw, GET_POST, size=sizes.voxels),
         Endpoint("blocks", routes.blocks, GET_POST, size=sizes.run_of_blocks),
         Endpoint("subvolblocks", routes.subvolblocks, ("GET",),
-                 "DVID does not accept the post action on the 'subvolblocks' endpoint", size=sizes.blocks_in_box),
+                 "DVID does not accept the post action on the 'subvolblocks' endpoint", size=sizes.blocks_in_box,
+                 lean=True),
         Endpoint("specificblocks", routes.specificblocks, ("GET",),
                  "DVID does not accept the post action on the 'specificblocks' endpoint", size=sizes.listed_blocks),
         Endpoint("arb", routes.arb, ("GET",), "arb endpoint only supports GET", size=routes.arb_size),

@@ -51,13 +51,19 @@ def raw(dt: VolumeType, req: InstanceRequest) -> Response:
         return Response(b"")
     if geometry.is_slice:
         return dt.slice_image(req, geometry, isotropic, fmt)
+    if fmt in ("jpg", "jpeg"):
+        with req.throttled():
+            body = dt.read_encoded(req, geometry.box, "jpeg", lambda volume: jpeg_stack(dt, volume))
+        return Response(body, media_type="image/jpeg")
     with req.throttled():
         volume = dt.read(req, geometry.box)
-    if fmt in ("jpg", "jpeg"):
-        nz, ny, nx = volume.shape
-        stacked = dt.voxel.to_image(volume.reshape(nz * ny, nx))
-        return Response(encode_image(stacked, ImageFormat("jpeg")), media_type="image/jpeg")
     return octet(volume)
+
+
+def jpeg_stack(dt: VolumeType, volume: np.ndarray) -> bytes:
+    """A 3-D box as one JPEG of its z slices stacked vertically (neuroglancer's image chunk)."""
+    nz, ny, nx = volume.shape
+    return encode_image(dt.voxel.to_image(volume.reshape(nz * ny, nx)), ImageFormat("jpeg"))
 
 
 # -- block runs -------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ class LabelType(VolumeType):
     refusal = "labelblk only handles GET, POST, and DELETE HTTP verbs"
     verb_refusals = {"DELETE": "DELETE is only supported on the 'blocks' endpoint, not '{keyword}'"}
     endpoints = VolumeType.endpoints + (
-        Endpoint("raw", routes.raw, GET_POST, size=routes.transfer_size),
+        Endpoint("raw", routes.raw, GET_POST, size=routes.transfer_size, lean=True),
         Endpoint("isotropic", routes.raw, GET_POST, size=routes.transfer_size),
         Endpoint("pseudocolor", routes.pseudocolor, ("GET",), "pseudocolor only supports GET", size=sizes.voxels),
         Endpoint("label", routes.label, ("GET",), "label only supports GET"),

@@ -44,9 +44,11 @@ def raw(dt: VolumeType, req: InstanceRequest) -> Response:
     if compression not in transfer.GET_ENCODINGS:
         raise bad_request(f'unknown compression type "{compression}"')
     with req.throttled():
-        volume = dt.read(req, geometry.box)
-        body, headers = transfer.encode(volume, compression)
-    return Response(body, media_type="application/octet-stream", headers=headers)
+        if compression in transfer.CACHED:
+            body = dt.read_encoded(req, geometry.box, compression, lambda volume: transfer.encode(volume, compression))
+        else:
+            body = transfer.encode(dt.read(req, geometry.box), compression)
+    return Response(body, media_type="application/octet-stream", headers=transfer.headers(compression))
 
 def transfer_size(dt: VolumeType, head: RequestHead) -> int:
     """``raw``/``isotropic``: the box's labels; an lz4 transfer must fit LZ4's block API."""

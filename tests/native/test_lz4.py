@@ -101,3 +101,19 @@ def test_crc32_is_zlibs(compiled):
     import zlib
     for data in (b"", b"hello", CASES["random"]):
         assert compiled.crc32(data) == zlib.crc32(data)
+
+
+@pytest.mark.parametrize("period", [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31])
+def test_matches_of_every_period_and_length_decode_exactly(compiled, period):
+    """Runs of one short pattern of each length up to 300, and at the very end of the output,
+    take every copy path of the decoder (byte-wise, 8 and 16 bytes at a time)."""
+    rng = np.random.default_rng(period)
+    pieces = []
+    for length in range(1, 300, 7):
+        pattern = rng.integers(0, 256, period, dtype=np.uint8).tobytes()
+        pieces.append((pattern * (length // period + 2))[: length + period])
+    data = b"".join(pieces)
+    for end in (len(data), len(data) - 3, len(data) - 17):
+        chunk = data[:end]
+        assert compiled.lz4_decompress(lz4.block.compress(chunk, store_size=False), len(chunk)) == chunk
+        assert lz4.block.decompress(compiled.lz4_compress(chunk), uncompressed_size=len(chunk)) == chunk
