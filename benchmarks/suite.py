@@ -8,7 +8,7 @@ from pathlib import Path
 import lz4.block
 import numpy as np
 
-from dvidpy.benchmarks import concurrency, postgres_rows
+from dvidpy.benchmarks import concurrency, postgres_rows, view_replay
 from dvidpy.benchmarks.label_points import LabelPoints
 from dvidpy.benchmarks.peer import ZarrPeer, available
 from dvidpy.benchmarks.servers import dvidpy_server, hot_path, trivial_server
@@ -71,8 +71,17 @@ class Suite:
         self.memory("grayscale", self.gray, self.wide())
         self.memory("labels", self.labels, self.wide())
         self.concurrency()
+        self.neuroglancer_view()
         self.postgres()
         return self.results
+
+    def neuroglancer_view(self) -> None:
+        """The captured neuroglancer view's chunks against dvidpy and static precomputed files."""
+        if not available():
+            print("neuroglancer view replay skipped: TensorStore (writes the precomputed files) is not installed")
+            return
+        print("neuroglancer view replay (its own volumes, dvidpy and precomputed files) ...", flush=True)
+        self.results += view_replay.rows(self.tmp, self.size, self.quick)
 
     def postgres(self) -> None:
         """The postgres engine's rows, where a PostgreSQL server can be had."""

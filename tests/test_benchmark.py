@@ -77,6 +77,14 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
             "labels batch 100000 points, fresh server process each round: points/s >= 1e+06",
             "xy png slice <= 40 ms"} <= goals
     assert "targets:" in run.stdout
+    view = {r["name"]: r for r in report["results"] if r["name"].startswith("neuroglancer view replay")}
+    assert sorted(view) == [f"neuroglancer view replay (2 chunks, 8 client processes), {label}"
+                            for label in ("dvidpy, 1 worker", "dvidpy, 2 workers", "static files (http.server)",
+                                          "static files (http.server), keep-alive")]
+    assert all(r["chunks_per_s"] > 0 for r in view.values())
+    assert view["neuroglancer view replay (2 chunks, 8 client processes), static files (http.server)"]["x_static"] == 1.0
+    assert "neuroglancer view replay: dvidpy (2 workers) >= 1.0x the static file server's chunks/s" in {
+        t["target"] for t in report["targets"]}
     assert "[target: x TensorStore >= 1.2 " in run.stdout
     why = postgres_rows.available()
     if why and os.environ.get("DVIDPY_TEST_POSTGRES") != "required":
@@ -86,3 +94,19 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
             assert expected in rows
         rate = rows["postgres: 64^3 chunk GETs, 8 client processes, 2 servers"]
         assert rate["requests_per_s"] > 0
+
+
+def test_the_captured_view_maps_each_dvidpy_chunk_to_its_precomputed_file():
+    from dvidpy.benchmarks import neuroglancer_view as view
+
+    chunks = view.view_chunks(512)
+    assert len(chunks) == 338
+    assert {c.name for c in chunks} == {"grayscale", "labels"}
+    assert sum(c.name == "labels" for c in chunks) == 169
+    first = next(c for c in chunks if c.name == "labels")
+    assert first.path == "labels/raw/0_1_2/64_64_64/256_256_256?compression=googlegzip&app=Neuroglancer"
+    assert first.precomputed_path((512, 512, 512)) == "/labels/s0/256-320_256-320_256-320"
+    assert view.Chunk.parse("grayscale/raw/0_1_2/64_64_64/448_0_64/jpeg").precomputed_path((500, 512, 512)) == \
+        "/grayscale/s0/448-500_0-64_64-128"
+    assert [c.path for c in view.view_chunks(64)] == ["grayscale/raw/0_1_2/64_64_64/0_0_0/jpeg?app=Neuroglancer",
+                                                      "labels/raw/0_1_2/64_64_64/0_0_0?compression=googlegzip&app=Neuroglancer"]

@@ -1,0 +1,54 @@
+// Load one neuroglancer view cold in headless Chromium and report when its chunks are done.
+//
+//   node load_view.mjs PAGE_URL STATE_JSON_FILE [PROFILE_DIR]
+//
+// Prints one JSON line: {"ms": time from navigation to the last chunk answer, "chunks": [urls],
+// "failed": [urls], "other": [non-chunk urls]}. A fresh Chromium profile each run (PROFILE_DIR,
+// removed by the caller), so nothing is cached. Run from the build folder (build.sh), where
+// playwright-core is installed.
+import { readFileSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const [pageUrl, stateFile, profile] = process.argv.slice(2);
+const state = readFileSync(stateFile, "utf8");
+const QUIET_MS = 1500; // no chunk pending or started for this long: the view is loaded
+const TIMEOUT_MS = 120000;
+const isChunk = (url) => /\/raw\/0_1_2\/\d+_\d+_\d+\/|\/s0\/\d+-\d+_\d+-\d+_\d+-\d+$/.test(url);
+
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  viewport: { width: 1280, height: 960 },
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
+});
+const chunks = [], failed = [], other = [];
+let pending = 0, lastEvent = 0, lastDone = 0;
+context.on("request", (request) => {
+  if (!isChunk(request.url())) { other.push(request.url()); return; }
+  chunks.push(request.url());
+  pending += 1;
+  lastEvent = Date.now();
+});
+const finish = (request, ok) => {
+  if (!isChunk(request.url())) return;
+  if (!ok) failed.push(`${request.url()} ${request.failure()?.errorText}`);
+  pending -= 1;
+  lastEvent = lastDone = Date.now();
+};
+context.on("requestfinished", (request) => finish(request, true));
+context.on("requestfailed", (request) => finish(request, false));
+
+const page = context.pages()[0] || (await context.newPage());
+const errors = [];
+page.on("pageerror", (error) => errors.push(String(error)));
+const t0 = Date.now();
+await page.goto(`${pageUrl}#!${encodeURIComponent(state)}`);
+while (Date.now() - t0 < TIMEOUT_MS) {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  if (chunks.length > 0 && pending === 0 && Date.now() - lastEvent > QUIET_MS) break;
+}
+const loaded = chunks.length > 0 && pending === 0;
+console.log(JSON.stringify({ ms: loaded ? lastDone - t0 : null, chunks, failed, other, errors }));
+await context.close();

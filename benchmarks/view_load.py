@@ -1,0 +1,144 @@
+"""The browser-level view load: neuroglancer's own viewer in headless Chromium opens the
+benchmark's 4-panel view cold, from dvidpy and from the same data as precomputed files.
+
+    python -m dvidpy.benchmarks.view_load [--runs 5] [--workers 2] [--size 512] [--capture]
+
+Needs Debian's chromium (``apt-get install -y chromium``), node and npm; the first run builds the
+neuroglancer page (``neuroglancer_page/build.sh``: neuroglancer 2.41.2, vite and playwright-core
+from npm) into ``--build`` (default /tmp/dvidpy-neuroglancer-page), outside the repository.
+Each load has a fresh Chromium profile; dvidpy and the static server (as ``python -m
+http.server``, and with keep-alive) take turns. It prints the median time from navigation until
+the last chunk's answer, and the ratio (http.server / dvidpy: >= 1.0 means dvidpy's view loads
+at least as fast, issue 17's target). ``--capture`` saves the
+chunk paths of the first dvidpy load as ``data/ng_view_chunks.json`` (the replay row's list).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from dvidpy.benchmarks import neuroglancer_view as view
+from dvidpy.benchmarks.servers import Process, dvidpy_server
+from dvidpy.benchmarks.view_replay import STATIC
+
+PAGE_SOURCE = Path(__file__).resolve().parent / "neuroglancer_page"
+CAPTURE = Path(__file__).resolve().parent / "data" / "ng_view_chunks.json"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def missing() -> str:
+    """Why the view load cannot run here ('' when it can)."""
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed"
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (apt-get install -y chromium)"
+    return ""
+
+
+def build_page(build: Path) -> Path:
+    """The built page's folder (``build/dist``), building it first when it is not there."""
+    if not (build / "dist" / "index.html").exists():
+        with resources.as_file(resources.files("dvidpy.benchmarks") / "neuroglancer_page") as source:
+            subprocess.run(["sh", str(source / "build.sh"), str(build)], check=True)
+    shutil.copy(PAGE_SOURCE / "load_view.mjs", build / "load_view.mjs")
+    return build / "dist"
+
+
+def load(build: Path, page_port: int, state: dict) -> dict:
+    """One cold load of ``state``: ``{"ms", "chunks", "failed", "other", "errors"}``."""
+    profile = Path(tempfile.mkdtemp(prefix="dvidpy-chromium-"))
+    try:
+        state_file = profile.parent / f"{profile.name}.json"
+        state_file.write_text(json.dumps(state))
+        run = subprocess.run(["node", "load_view.mjs", f"http://127.0.0.1:{page_port}/index.html", str(state_file),
+                              str(profile)], check=False, cwd=build, capture_output=True, text=True, timeout=300)
+        state_file.unlink()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"load_view.mjs failed: {run.stderr[-2000:]}")
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    if result["ms"] is None or result["errors"]:
+        raise RuntimeError(f"the view did not load: {result['errors'][:3]}, {len(result['chunks'])} chunks asked")
+    return result
+
+
+def save_capture(result: dict, size: int) -> None:
+    """The first load's chunk paths (in request order, each once) as the replay's list."""
+    paths = list(dict.fromkeys(view.chunk_path(url) for url in result["chunks"]))
+    capture = {"how": "neuroglancer 2.41.2's viewer in headless Chromium (python -m dvidpy.benchmarks.view_load "
+                      "--capture): the chunk requests of one cold load of the view in neuroglancer_view.py",
+               "size": size, "viewport": list(view.VIEWPORT), "state": view.dvid_state(0, "<uuid>", size),
+               "chunks": paths}
+    CAPTURE.write_text(json.dumps(capture, indent=1) + "\n")
+    print(f"saved {len(paths)} chunk paths to {CAPTURE}")
+
+
+def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture: bool) -> dict:
+    dist = build_page(build)
+    _, uuid, store, files = view.prepare(tmp, size)
+    static = ["-m", "dvidpy.benchmarks.precomputed", str(files)]
+    servers = {"dvidpy": dvidpy_server(store, workers=workers), STATIC: Process(static, "/"),
+               f"{STATIC}, keep-alive": Process([*static, "--keep-alive"], "/")}
+    page = Process(["-m", "dvidpy.benchmarks.precomputed", str(dist), "--keep-alive"], "/")
+    states = {label: view.precomputed_state(server.port, size) for label, server in servers.items()}
+    states["dvidpy"] = view.dvid_state(servers["dvidpy"].port, uuid, size)
+    times: dict[str, list[float]] = {label: [] for label in servers}
+    chunks: dict[str, set[int]] = {label: set() for label in servers}
+    try:
+        for run in range(runs):
+            for label in servers:
+                result = load(build, page.port, states[label])
+                times[label].append(result["ms"])
+                chunks[label].add(len(set(result["chunks"])))
+                retried = f", {len(result['failed'])} aborted by neuroglancer and asked again" if result["failed"] else ""
+                print(f"  load {run + 1} from {label}: {result['ms']} ms, {len(set(result['chunks']))} chunks{retried}",
+                      flush=True)
+                if capture and label == "dvidpy" and run == 0:
+                    save_capture(result, size)
+    finally:
+        page.stop()
+        for server in servers.values():
+            server.stop()
+    medians = {label: statistics.median(values) for label, values in times.items()}
+    return {"size": size, "runs": runs, "workers": workers, "ms": times, "median_ms": medians,
+            "distinct_chunks": {label: sorted(v) for label, v in chunks.items()},
+            "ratio": round(medians[STATIC] / medians["dvidpy"], 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dvidpy.benchmarks.view_load", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="cold loads from each source (default 5)")
+    parser.add_argument("--workers", type=int, default=2, help="dvidpy's worker processes (default 2)")
+    parser.add_argument("--size", type=int, default=512, help="edge of the volumes (default 512)")
+    parser.add_argument("--build", type=Path, default=Path("/tmp/dvidpy-neuroglancer-page"),
+                        help="where the neuroglancer page is built (default /tmp/dvidpy-neuroglancer-page)")
+    parser.add_argument("--capture", action="store_true", help="save the first dvidpy load's chunk list")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+    why = missing()
+    if why:
+        print(f"view load cannot run: {why}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="dvidpy-view-load-") as tmp:
+        report = measure(Path(tmp), args.build, args.size, args.runs, args.workers, args.capture)
+    for label, ms in report["median_ms"].items():
+        print(f"view loaded from {label}: median {ms:.0f} ms of {report['runs']} cold loads")
+    print(f"ratio ({STATIC} / dvidpy, >= 1.0 is the target): {report['ratio']:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
