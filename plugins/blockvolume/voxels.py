@@ -145,14 +145,13 @@ class Volume:
             yield from zip(block_coords([tk for tk, _ in found]), [value for _, value in found])
 
     def fetch(self, coords: Iterable[Point3]) -> Iterator[tuple[Point3, memoryview | None]]:
-        """The stored value (or None) of each listed block, read with one cursor."""
-        coords = list(coords)
-        tkeys = [block_tkey(*coord) for coord in coords]
-        order = sorted(range(len(tkeys)), key=tkeys.__getitem__)
+        """The stored value (or None) of each listed block, read with one cursor over their runs."""
+        coords = [tuple(c) for c in coords]
+        distinct = sorted(set(coords), key=lambda c: (c[2], c[1], c[0]))  # ZYX key order
         with self.store.snapshot():
-            found = dict(self.store.scan_many([(tkeys[i], tkeys[i]) for i in order], buffers=True))
-            for coord, tk in zip(coords, tkeys):
-                yield coord, found.get(tk)
+            found = dict(zip(distinct, self._values_in_runs(np.array(distinct, dtype=np.int64).reshape(-1, 3))))
+            for coord in coords:
+                yield coord, found[coord]
 
     def fingerprint(self, box: Subvolume) -> bytes:
         """A digest of exactly the stored values that ``box``'s voxels are read from at this
