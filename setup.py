@@ -10,7 +10,8 @@ setup(
     ext_modules=[
         Extension(
             "dvidpy.native._blocks",
-            sources=["core/native/_blocks.c"],
+            sources=["core/native/_blocks.c", "core/native/segmentation.c"],
+            depends=["core/native/segmentation.h"],
             extra_compile_args=["-O3", "-pthread"],
             extra_link_args=["-pthread"],
             optional=True,

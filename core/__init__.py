@@ -2,7 +2,8 @@
 
 This module is the plugin API: what a datatype plugin (built-in or third-party) may use is
 exported here, together with the public service modules listed in :data:`PUBLIC_MODULES`
-(``dvidpy.geometry``, ``dvidpy.codecs``, ``dvidpy.imaging``, ``dvidpy.native``). Everything else in the package
+(``dvidpy.geometry``, ``dvidpy.codecs``, ``dvidpy.segmentation``, ``dvidpy.imaging``,
+``dvidpy.native``). Everything else in the package
 is the server's own and may change. ``docs/plugins.md`` documents every name::
 
     from dvidpy import hookimpl, Datatype, Endpoint, InstanceRequest
@@ -44,7 +45,8 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0+source"
 
 #: The modules a plugin may import besides this one (and its own package).
-PUBLIC_MODULES = ("dvidpy", "dvidpy.geometry", "dvidpy.codecs", "dvidpy.imaging", "dvidpy.native")
+PUBLIC_MODULES = ("dvidpy", "dvidpy.geometry", "dvidpy.codecs", "dvidpy.segmentation", "dvidpy.imaging",
+                  "dvidpy.native")
 
 __all__ = [
     "hookimpl",

@@ -16,7 +16,9 @@ from enum import IntEnum
 
 import cramjam
 import lz4.block
+import numpy as np
 
+from dvidpy import segmentation
 from dvidpy.errors import bad_request
 
 
@@ -28,6 +30,9 @@ class Kind(IntEnum):
     GZIP = 2
     LZ4 = 4
     JPEG = 5
+    #: dvidpy's own: uint64 label blocks in neuroglancer's compressed_segmentation encoding
+    #: (:mod:`dvidpy.segmentation`); DVID leaves codes 3, 6 and 7 unused.
+    SEGMENTATION = 6
 
 
 class Checksum(IntEnum):
@@ -41,6 +46,7 @@ _KIND_TEXT = {
     Kind.GZIP: "gzip compression",
     Kind.LZ4: "LZ4 compression",
     Kind.JPEG: "jpeg compression",
+    Kind.SEGMENTATION: "compressed segmentation",
 }
 _CHECKSUM_TEXT = {Checksum.NONE: "No checksum", Checksum.CRC32: "CRC32 checksum"}
 
@@ -57,7 +63,8 @@ class Compression:
 
     @classmethod
     def parse(cls, text: str, jpeg_level: int = 32) -> Compression:
-        """Parse DVID's ``Compression`` setting: none, snappy, lz4, gzip, gzip:N or jpeg.
+        """Parse DVID's ``Compression`` setting: none, snappy, lz4, gzip, gzip:N or jpeg, and
+        dvidpy's ``compressed_segmentation`` (label blocks).
 
         ``jpeg`` stores the JPEG image width (the first block dimension) as its level.
         Snappy is Go's snappy block format (``snappy.Encode``), through cramjam.
@@ -81,6 +88,8 @@ class Compression:
             return cls(Kind.GZIP, level)
         if t == "jpeg":
             return cls(Kind.JPEG, jpeg_level)
+        if t == "compressed_segmentation":
+            return cls(Kind.SEGMENTATION)
         raise bad_request(f"Illegal compression specified: {text}")
 
 
@@ -107,8 +116,10 @@ def serialize(
     checksum: Checksum = Checksum.NONE,
     *,
     jpeg_encoder=None,
+    block_size: tuple[int, int, int] | None = None,
 ) -> bytes:
-    """Encode ``raw`` as a stored value. JPEG needs ``jpeg_encoder(raw, width) -> bytes``."""
+    """Encode ``raw`` as a stored value. JPEG needs ``jpeg_encoder(raw, width) -> bytes``;
+    compressed segmentation, the ``block_size`` (x, y, z) of the uint64 block ``raw`` holds."""
     if len(raw) == 0:
         return b""
     kind = compression.kind
@@ -125,6 +136,11 @@ def serialize(
         if jpeg_encoder is None:
             raise ValueError("JPEG storage needs an encoder")
         payload = jpeg_encoder(raw, compression.level)
+    elif kind == Kind.SEGMENTATION:
+        if block_size is None:
+            raise ValueError("compressed segmentation storage needs the block size")
+        bx, by, bz = block_size
+        payload = segmentation.encode(np.frombuffer(raw, dtype="<u8").reshape(bz, by, bx))
     else:
         raise ValueError(f"cannot store values with {kind.name} compression")
     head = bytes(((int(kind) & 7) << 5 | (int(checksum) & 3) << 3,))
@@ -196,6 +212,11 @@ def deserialize(value: bytes | memoryview, *, jpeg_decoder=None) -> bytes:
             raise CorruptValue(f"bad gzip value: {exc}") from exc
     if kind == Kind.JPEG and jpeg_decoder is not None:
         return jpeg_decoder(body)
+    if kind == Kind.SEGMENTATION:
+        try:
+            return segmentation.decode(body).tobytes()
+        except ValueError as exc:
+            raise CorruptValue(str(exc)) from exc
     raise CorruptValue(f"cannot decode {kind.name} values")
 
 

@@ -54,7 +54,9 @@ def chunks(dvid):
     uuid = dvid.new_repo()
     dvid.new_instance(uuid, "uint8blk", "grey")
     dvid.new_instance(uuid, "uint8blk", "greyjpeg", Compression="jpeg", BlockSize="64,64,64")
-    dvid.new_instance(uuid, "labelblk", "labels")
+    # LZ4 label blocks: their chunks are encoded from voxels and kept in the chunk cache (labels
+    # stored as compressed segmentation are composed from their blocks: test_label_storage.py)
+    dvid.new_instance(uuid, "labelblk", "labels", Compression="lz4")
     grey, labels = grey_volume(), label_volume()
     post(dvid, uuid, "grey", grey)
     post(dvid, uuid, "greyjpeg", grey)
@@ -358,7 +360,8 @@ def worker_seg(worker, url: str) -> np.ndarray:
 def test_no_worker_answers_from_its_cache_what_another_changed(two):
     a, b = two
     uuid = a.json("POST", "/api/repos", b"{}")["root"]
-    a.json("POST", f"/api/repo/{uuid}/instance", b'{"typename": "labelblk", "dataname": "labels"}')
+    lz4_labels = b'{"typename": "labelblk", "dataname": "labels", "Compression": "lz4"}'
+    a.json("POST", f"/api/repo/{uuid}/instance", lz4_labels)
     a.json("POST", f"/api/repo/{uuid}/instance", b'{"typename": "uint8blk", "dataname": "grey"}')
     labels, grey = label_volume((64, 64, 64)), grey_volume((64, 64, 64))
     raw = "raw/0_1_2/64_64_64/0_0_0"
@@ -383,7 +386,7 @@ def test_no_worker_answers_from_its_cache_what_another_changed(two):
     assert np.array_equal(worker_seg(a, seg_url(uuid)), labels + 50)
 
     assert b.request("DELETE", f"/api/repo/{uuid}/instance/labels?imsure=true")[0] == 200
-    b.json("POST", f"/api/repo/{child}/instance", b'{"typename": "labelblk", "dataname": "labels"}')
+    b.json("POST", f"/api/repo/{child}/instance", lz4_labels)
     assert b.request("POST", f"/api/node/{child}/labels/{raw}", np.full(64**3, 3, "<u8").tobytes()) == (200, b"")
     assert np.array_equal(worker_seg(a, seg_url(child)), np.full((64, 64, 64), 3))
 
@@ -391,7 +394,7 @@ def test_no_worker_answers_from_its_cache_what_another_changed(two):
 def test_a_server_with_the_cache_off_encodes_every_time(make_dvid):
     dvid = make_dvid(chunk_cache_mb=0)
     uuid = dvid.new_repo()
-    dvid.new_instance(uuid, "labelblk", "labels")
+    dvid.new_instance(uuid, "labelblk", "labels", Compression="lz4")
     labels = label_volume((64, 64, 64))
     post(dvid, uuid, "labels", labels)
     for _ in range(2):

@@ -6,8 +6,8 @@ blocks split over threads; the pure-Python twin (:mod:`dvidpy.native.fallback`) 
 on numpy and python-lz4. ``DVIDPY_NATIVE=0`` forces the twin. :data:`PATH` says which one runs;
 the banner and ``/api/server/info`` ("Hot path") report it.
 
-Functions (values are stored values in DVID's format; only plain and LZ4 ones are handled,
-the indexes of others are returned for the caller's own decoding):
+Functions (values are stored values in DVID's format; only plain, LZ4 and compressed
+segmentation ones are handled, the indexes of others are returned for the caller's own decoding):
 
 ``decode_into(values, origins, dest, block_shape) -> skipped``
     each value decoded into its overlap of the 3-D array ``dest``; ``origins`` (n, 3) int64 is
@@ -17,6 +17,10 @@ the indexes of others are returned for the caller's own decoding):
 ``gather(values, starts, offsets, picks, out, block_shape) -> skipped``
     ``out[picks[k]] = block_j[offsets[k]]`` for the points ``starts[j]:starts[j+1]`` of block j;
     a block is decoded only as far as its largest offset.
+``compose_segmentation(values, grid, rel, size, block, fill) -> bytes or None``
+    neuroglancer's compressed_segmentation of a box from the stored values of its blocks (x
+    fastest over ``grid``, None where none is stored) without decoding them; None when a block
+    is stored in another encoding (see :func:`dvidpy.segmentation.compose`).
 ``lz4_compress(data)``, ``lz4_decompress(block, size)``: one raw LZ4 block.
 ``point_triples(body) -> (n, 3) int64 array or None``
     a JSON list of ``[x, y, z]`` plain integers read in one pass; None for any other text (the
@@ -51,8 +55,8 @@ PATH = "compiled" if _blocks is not None else "fallback"
 #: Threads a compiled call splits its blocks over.
 THREADS = max(1, min(4, os.cpu_count() or 1))
 
-__all__ = ["KINDS", "PATH", "decode_into", "encode_blocks", "gather", "json_uint64s", "lz4_compress", "lz4_decompress",
-           "paste", "point_triples", "split_blocks"]
+__all__ = ["KINDS", "PATH", "compose_segmentation", "decode_into", "encode_blocks", "gather", "json_uint64s",
+           "lz4_compress", "lz4_decompress", "paste", "point_triples", "split_blocks"]
 
 
 def _int64(a) -> np.ndarray:
@@ -80,6 +84,13 @@ if _blocks is not None:
         except ValueError as exc:
             raise CorruptValue(str(exc)) from None
 
+    def compose_segmentation(values: Sequence, grid: Shape, rel: Shape, size: Shape, block: Shape,
+                             fill: int) -> bytes | None:
+        try:
+            return _blocks.compose_segmentation(values, tuple(grid), tuple(rel), tuple(size), tuple(block), int(fill))
+        except ValueError as exc:
+            raise CorruptValue(str(exc)) from None
+
     def lz4_compress(data) -> bytes:
         return _blocks.lz4_compress(data)
 
@@ -97,6 +108,7 @@ if _blocks is not None:
         return _blocks.json_uint64s(np.ascontiguousarray(values, dtype=np.uint64))
 
 else:
+    compose_segmentation = fallback.compose_segmentation
     decode_into = fallback.decode_into
     encode_blocks = fallback.encode_blocks
     gather = fallback.gather

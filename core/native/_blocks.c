@@ -6,8 +6,9 @@
  * (checksum & 3) << 3), a little-endian CRC32 of the payload when checksummed, then the
  * payload. An LZ4 payload is a little-endian uint32 of the decoded size and one raw LZ4 block
  * (the block format as documented by the LZ4 project: sequences of a token, literals, a 2-byte
- * offset and a match length). Only plain (0) and LZ4 (4) values are handled here; others are
- * reported back for the Python path.
+ * offset and a match length). A compressed segmentation payload (6, uint64 labels) is read
+ * and written by segmentation.c. Only these kinds are handled here; others are reported back
+ * for the Python path.
  *
  * Every read and write is bounds-checked: a corrupt or truncated value is an error message,
  * never an access outside its input, the scratch block or the destination array.
@@ -18,8 +19,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "segmentation.h"
+
 #define KIND_NONE 0
 #define KIND_LZ4 4
+#define KIND_SEGMENTATION 6
+/* The most 8x8x8 cells a compressed segmentation block may have (its table offsets fit 24 bits). */
+#define SEGMENTATION_CELLS 8192
 #define MAX_THREADS 16
 /* Below this much decoded data a call stays on the calling thread. */
 #define PARALLEL_BYTES (1u << 20)
@@ -312,7 +318,7 @@ static const char *parse_value(const uint8_t *v, size_t len, Stored *out)
     if (len == 0)
         return "empty stored value";
     int kind = v[0] >> 5, checksum = (v[0] >> 3) & 3;
-    if ((kind != KIND_NONE && kind != KIND_LZ4) || checksum > 1 || (v[0] & 7))
+    if ((kind != KIND_NONE && kind != KIND_LZ4 && kind != KIND_SEGMENTATION) || checksum > 1 || (v[0] & 7))
         return "skip";
     size_t head = 1;
     if (checksum) {
@@ -328,9 +334,14 @@ static const char *parse_value(const uint8_t *v, size_t len, Stored *out)
     return NULL;
 }
 
-/* Decodes a stored value into scratch (nbytes), or as far as need bytes. */
-static const char *decode_value(const Stored *s, uint8_t *scratch, size_t nbytes, size_t need)
+/* Decodes a stored value of a block (bz, by, bx) into scratch (nbytes), or as far as need bytes. */
+static const char *decode_value(const Stored *s, uint8_t *scratch, size_t nbytes, size_t need, const Py_ssize_t *block)
 {
+    if (s->kind == KIND_SEGMENTATION) {
+        if (nbytes != (size_t)block[0] * block[1] * block[2] * 8)
+            return "compressed segmentation values hold 8-byte labels";
+        return seg_decode(s->data, s->len, block[2], block[1], block[0], (uint64_t *)scratch);
+    }
     if (s->kind == KIND_NONE) {
         if (s->len != nbytes)
             return "uncompressed block has the wrong size";
@@ -536,7 +547,7 @@ static void decode_work(Job *job, Py_ssize_t begin, Py_ssize_t end, uint8_t *scr
         Stored s;
         const char *why = parse_value(a->values.views[i].buf, (size_t)a->values.views[i].len, &s);
         if (why == NULL)
-            why = decode_value(&s, scratch, a->nbytes, a->nbytes);
+            why = decode_value(&s, scratch, a->nbytes, a->nbytes, a->block);
         if (why == NULL)
             paste(a, scratch, a->origins + 3 * i);
         else if (strcmp(why, "skip") == 0)
@@ -674,6 +685,8 @@ static void encode_work(Job *job, Py_ssize_t begin, Py_ssize_t end, uint8_t *scr
         if (a->kind == KIND_LZ4) {
             write_le32(out + head, (uint32_t)a->nbytes);
             body = 4 + lz4_encode(scratch, a->nbytes, out + head + 4, table);
+        } else if (a->kind == KIND_SEGMENTATION) {
+            body = seg_encode((const uint64_t *)scratch, a->block[2], a->block[1], a->block[0], out + head);
         } else {
             memcpy(out + head, scratch, a->nbytes);
             body = a->nbytes;
@@ -691,8 +704,9 @@ static PyObject *encode_blocks(PyObject *self, PyObject *args)
     int kind, checksum, threads;
     if (!PyArg_ParseTuple(args, "OO!Oiii", &src_obj, &PyTuple_Type, &shape, &chosen_obj, &kind, &checksum, &threads))
         return NULL;
-    if ((kind != KIND_NONE && kind != KIND_LZ4) || (checksum != 0 && checksum != 1)) {
-        PyErr_SetString(PyExc_ValueError, "only plain and LZ4 values, with or without CRC32, are encoded here");
+    if ((kind != KIND_NONE && kind != KIND_LZ4 && kind != KIND_SEGMENTATION) || (checksum != 0 && checksum != 1)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "only plain, LZ4 and compressed segmentation values, with or without CRC32, are encoded here");
         return NULL;
     }
     EncodeArgs a;
@@ -731,6 +745,15 @@ static PyObject *encode_blocks(PyObject *self, PyObject *args)
     }
     a.nbytes = (size_t)a.block[0] * a.block[1] * a.block[2] * a.itemsize;
     size_t room = 5 + 4 + lz4_bound(a.nbytes);
+    if (kind == KIND_SEGMENTATION) {
+        if (a.itemsize != 8 || a.block[0] % 8 || a.block[1] % 8 || a.block[2] % 8
+                || (size_t)a.block[0] * a.block[1] * a.block[2] / 512 > SEGMENTATION_CELLS) {
+            PyErr_SetString(PyExc_ValueError, "compressed segmentation blocks hold 8-byte labels in at most 8192 "
+                                              "cells of 8x8x8");
+            goto done_chosen;
+        }
+        room = 5 + seg_bound(a.block[2], a.block[1], a.block[0]);
+    }
     result = PyList_New(n);
     a.outs = PyMem_Calloc(n ? n : 1, sizeof(uint8_t *));
     a.sizes = PyMem_Calloc(n ? n : 1, sizeof(size_t));
@@ -780,9 +803,26 @@ typedef struct {
     const int64_t *starts, *offsets, *picks;
     uint8_t *out;
     Py_ssize_t out_items, itemsize;
+    Py_ssize_t block[3];  /* bz, by, bx */
     size_t nbytes;
     uint8_t *skipped;
 } GatherArgs;
+
+/* The labels at the points of a compressed segmentation block, each read where it is stored. */
+static const char *gather_labels(GatherArgs *a, const Stored *st, int64_t s, int64_t e)
+{
+    size_t bx = a->block[2], by = a->block[1], bz = a->block[0];
+    if (a->itemsize != 8)
+        return "compressed segmentation values hold 8-byte labels";
+    const char *why = seg_check(st->data, st->len, bx, by, bz);
+    for (int64_t k = s; why == NULL && k < e; k++) {
+        uint64_t value;
+        why = seg_at(st->data, st->len, bx, by, bz, (size_t)a->offsets[k], &value);
+        if (why == NULL)
+            memcpy(a->out + a->picks[k] * 8, &value, 8);
+    }
+    return why;
+}
 
 static void gather_work(Job *job, Py_ssize_t begin, Py_ssize_t end, uint8_t *scratch)
 {
@@ -796,8 +836,14 @@ static void gather_work(Job *job, Py_ssize_t begin, Py_ssize_t end, uint8_t *scr
                 top = a->offsets[k];
         Stored st;
         const char *why = parse_value(a->values.views[j].buf, (size_t)a->values.views[j].len, &st);
+        if (why == NULL && st.kind == KIND_SEGMENTATION) {
+            why = gather_labels(a, &st, s, e);
+            if (why)
+                fail(job, j, why);
+            continue;
+        }
         if (why == NULL)
-            why = decode_value(&st, scratch, a->nbytes, (size_t)(top + 1) * a->itemsize);
+            why = decode_value(&st, scratch, a->nbytes, (size_t)(top + 1) * a->itemsize, a->block);
         if (why == NULL) {
             for (int64_t k = s; k < e; k++)
                 memcpy(a->out + a->picks[k] * a->itemsize, scratch + a->offsets[k] * a->itemsize, a->itemsize);
@@ -835,7 +881,7 @@ static PyObject *gather(PyObject *self, PyObject *args)
         return NULL;
     GatherArgs a;
     memset(&a, 0, sizeof a);
-    Py_ssize_t block[3];
+    Py_ssize_t *block = a.block;
     if (block_shape(shape, block) < 0)
         return NULL;
     Py_buffer out, starts, offsets, picks;
@@ -1086,6 +1132,108 @@ static PyObject *json_uint64s(PyObject *self, PyObject *arg)
     return out;
 }
 
+/* -- compressed segmentation chunks from stored blocks ---------------------------------------- */
+
+static int xyz_tuple(PyObject *t, size_t out[3], const char *what)
+{
+    Py_ssize_t v[3];
+    if (!PyArg_ParseTuple(t, "nnn", &v[0], &v[1], &v[2]))
+        return -1;
+    for (int d = 0; d < 3; d++) {
+        if (v[d] < 0 || v[d] > (1 << 30)) {
+            PyErr_Format(PyExc_ValueError, "%s must be between 0 and 2^30 on every axis", what);
+            return -1;
+        }
+        out[d] = (size_t)v[d];
+    }
+    return 0;
+}
+
+static PyObject *compose_segmentation(PyObject *self, PyObject *args)
+{
+    PyObject *values, *grid_obj, *rel_obj, *size_obj, *block_obj;
+    unsigned long long fill;
+    if (!PyArg_ParseTuple(args, "OO!O!O!O!K", &values, &PyTuple_Type, &grid_obj, &PyTuple_Type, &rel_obj,
+                          &PyTuple_Type, &size_obj, &PyTuple_Type, &block_obj, &fill))
+        return NULL;
+    size_t grid[3], rel[3], size[3], block[3];
+    if (xyz_tuple(grid_obj, grid, "grid") < 0 || xyz_tuple(rel_obj, rel, "rel") < 0
+            || xyz_tuple(size_obj, size, "size") < 0 || xyz_tuple(block_obj, block, "block") < 0)
+        return NULL;
+    for (int d = 0; d < 3; d++) {
+        if (block[d] == 0 || block[d] % 8 || size[d] == 0 || size[d] % 8 || rel[d] % 8
+                || rel[d] + size[d] > grid[d] * block[d]) {
+            PyErr_SetString(PyExc_ValueError, "the box must lie on the 8-voxel grid inside its blocks");
+            return NULL;
+        }
+    }
+    Buffers b;
+    if (get_buffers(values, &b, 1) < 0) {
+        release_buffers(&b);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    SegBlock *blocks = NULL;
+    if ((size_t)b.n != grid[0] * grid[1] * grid[2]) {
+        PyErr_SetString(PyExc_ValueError, "one value (or None) is needed for every block of the grid");
+        goto done;
+    }
+    blocks = PyMem_Calloc(b.n ? b.n : 1, sizeof *blocks);
+    if (blocks == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < b.n; j++) {
+        if (b.views[j].len < 0)
+            continue;
+        Stored st;
+        const char *why = parse_value(b.views[j].buf, (size_t)b.views[j].len, &st);
+        if (why != NULL && strcmp(why, "skip") != 0) {
+            PyErr_Format(PyExc_ValueError, "%s (block %zd of the request)", why, j);
+            goto done;
+        }
+        if (why != NULL || st.kind != KIND_SEGMENTATION) {
+            result = Py_None;  /* a block in another encoding: the caller encodes from voxels */
+            Py_INCREF(result);
+            goto done;
+        }
+        if ((why = seg_check(st.data, st.len, block[0], block[1], block[2]))) {
+            PyErr_Format(PyExc_ValueError, "%s (block %zd of the request)", why, j);
+            goto done;
+        }
+        blocks[j].data = st.data;
+        blocks[j].len = st.len;
+    }
+    const char *why = NULL;
+    size_t words = 0, written = 0;
+    PyObject *out = NULL;
+    size_t length = seg_compose(blocks, grid, rel, size, block, fill, NULL, &words, &why);
+    if (length > 0) {
+        out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)length);
+        if (out == NULL)
+            goto done;
+        Py_BEGIN_ALLOW_THREADS
+        written = seg_compose(blocks, grid, rel, size, block, fill, (uint8_t *)PyBytes_AS_STRING(out), &words, &why);
+        Py_END_ALLOW_THREADS
+    }
+    if (written == 0) {
+        Py_XDECREF(out);
+        if (why != NULL && strcmp(why, "offsets past 24 bits") == 0) {
+            result = Py_None;
+            Py_INCREF(result);
+        } else {
+            PyErr_SetString(why && strcmp(why, "out of memory") == 0 ? PyExc_MemoryError : PyExc_ValueError,
+                            why ? why : "compose failed");
+        }
+        goto done;
+    }
+    result = out;
+done:
+    PyMem_Free(blocks);
+    release_buffers(&b);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"decode_into", decode_into, METH_VARARGS, "decode_into(values, origins, dest, block_shape, threads) -> skipped"},
     {"encode_blocks", encode_blocks, METH_VARARGS, "encode_blocks(array, block_shape, chosen, kind, checksum, threads) -> values"},
@@ -1095,6 +1243,8 @@ static PyMethodDef methods[] = {
     {"crc32", crc32, METH_O, "crc32(data) -> int (IEEE, as zlib.crc32)"},
     {"parse_triples", parse_triples, METH_O, "parse_triples(json) -> int64 bytes of [[x,y,z],...], or None"},
     {"json_uint64s", json_uint64s, METH_O, "json_uint64s(uint64 array) -> b'[1,2,...]'"},
+    {"compose_segmentation", compose_segmentation, METH_VARARGS,
+     "compose_segmentation(values, grid, rel, size, block, fill) -> compressed_segmentation bytes or None"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -17,10 +17,11 @@ from typing import TypeVar
 import lz4.block
 import numpy as np
 
-from dvidpy.codecs import Checksum, Compression, CorruptValue, Kind, deserialize, serialize
+from dvidpy import segmentation
+from dvidpy.codecs import Checksum, Compression, CorruptValue, Kind, deserialize, payload, serialize
 
 #: The value kinds these functions decode and encode; others are left to the caller.
-KINDS = (Kind.NONE, Kind.LZ4)
+KINDS = (Kind.NONE, Kind.LZ4, Kind.SEGMENTATION)
 Shape = tuple[int, int, int]
 
 
@@ -29,7 +30,14 @@ def _kind(value) -> int:
     return value[0] >> 5 if len(value) else Kind.NONE
 
 
-def _decoded(value, nbytes: int) -> bytes:
+def _decoded(value, nbytes: int, block_shape: Shape) -> bytes:
+    if _kind(value) == Kind.SEGMENTATION:
+        try:
+            size = segmentation.block_size(payload(value))
+        except ValueError as exc:
+            raise CorruptValue(str(exc)) from exc
+        if size != tuple(block_shape[::-1]):
+            raise CorruptValue("compressed segmentation block is not of this instance's block size")
     raw = deserialize(value)
     if len(raw) != nbytes:
         raise CorruptValue(f"stored block holds {len(raw)} bytes, expected {nbytes}")
@@ -59,7 +67,7 @@ def decode_into(values: Sequence, origins: np.ndarray, dest: np.ndarray, block_s
         if _kind(value) not in KINDS:
             skipped.append(i)
             continue
-        block = np.frombuffer(_decoded(value, nbytes), dtype=dest.dtype).reshape(block_shape)
+        block = np.frombuffer(_decoded(value, nbytes, block_shape), dtype=dest.dtype).reshape(block_shape)
         if rows is not None:
             paste(rows[0], (origin[0], origin[1], origin[2] // block_shape[2]), block.view(rows[1]))
         else:
@@ -93,10 +101,11 @@ def split_blocks(data: np.ndarray, block_shape: Shape) -> np.ndarray:
 
 
 def encode_blocks(data: np.ndarray, block_shape: Shape, chosen: np.ndarray, kind: int, checksum: int) -> list[bytes]:
-    """The stored values (DVID's format, LZ4 or plain) of the chosen blocks (numbers in ZYX
-    order) of a block-aligned ``[z][y][x]`` array."""
+    """The stored values (DVID's format: plain, LZ4 or compressed segmentation) of the chosen
+    blocks (numbers in ZYX order) of a block-aligned ``[z][y][x]`` array."""
     if kind not in KINDS:
-        raise ValueError("only plain and LZ4 values are encoded here")
+        raise ValueError("only plain, LZ4 and compressed segmentation values are encoded here")
+    size = tuple(block_shape[::-1])
     flat = split_blocks(data, block_shape)
     compression, check = Compression(Kind(kind)), Checksum(checksum)
     picks = chosen.tolist()
@@ -104,7 +113,7 @@ def encode_blocks(data: np.ndarray, block_shape: Shape, chosen: np.ndarray, kind
 
     def compress(part: list[tuple[int, int]]) -> None:
         for slot, i in part:
-            encoded[slot] = serialize(flat[i].data, compression, check)
+            encoded[slot] = serialize(flat[i].data, compression, check, block_size=size)
 
     in_parallel(compress, list(enumerate(picks)))
     return encoded
@@ -124,9 +133,22 @@ def gather(values: Sequence, starts: np.ndarray, offsets: np.ndarray, picks: np.
             skipped.append(j)
             continue
         s, e = bounds[j], bounds[j + 1]
-        flat = np.frombuffer(_decoded(value, nbytes), dtype=out.dtype)
+        flat = np.frombuffer(_decoded(value, nbytes, block_shape), dtype=out.dtype)
         out[picks[s:e]] = flat[offsets[s:e]]
     return skipped
+
+
+def compose_segmentation(values: Sequence, grid: Shape, rel: Shape, size: Shape, block: Shape,
+                         fill: int) -> bytes | None:
+    """Neuroglancer's compressed_segmentation of a box from its blocks' stored values (x fastest
+    over ``grid``, None where none is stored; all shapes x, y, z); None when a block is stored
+    in another encoding or the answer's offsets would not fit (:func:`dvidpy.segmentation.compose`)."""
+    if any(v is not None and _kind(v) != Kind.SEGMENTATION for v in values):
+        return None
+    try:
+        return segmentation.compose([None if v is None else payload(v) for v in values], grid, rel, size, block, fill)
+    except ValueError as exc:
+        raise CorruptValue(str(exc)) from exc
 
 
 def lz4_compress(data) -> bytes:

@@ -16,7 +16,18 @@ from typing import Any
 import numpy as np
 from starlette.responses import PlainTextResponse, Response
 
-from dvidpy import ANY_VERB, Datatype, Endpoint, Instance, InstanceRequest, Region, Settings, bad_request, json_text
+from dvidpy import (
+    ANY_VERB,
+    Datatype,
+    Endpoint,
+    Instance,
+    InstanceRequest,
+    Region,
+    Settings,
+    bad_request,
+    json_text,
+    segmentation,
+)
 from dvidpy.codecs import Kind
 from dvidpy.geometry import (
     INT32_MAX,
@@ -53,12 +64,23 @@ class VolumeType(Datatype):
     # -- instance settings -------------------------------------------------------------------------
 
     def create(self, settings: Settings, instance: Instance) -> None:
-        if instance.compression.kind == Kind.JPEG and self.voxel.bytes_per_voxel != 1:
-            raise bad_request(
-                f"Compression jpeg stores 8-bit grey blocks only; {self.voxel.typename} has "
-                f"{self.voxel.bytes_per_voxel} bytes per voxel"
-            )
-        configure_new(instance, settings)
+        config = configure_new(instance, settings)
+        self.check_storage(instance, config.block_size)
+
+    def check_storage(self, instance: Instance, block_size: Point3) -> None:
+        """Refuse a block encoding this type or block size cannot be stored in."""
+        kind, typename = instance.compression.kind, self.voxel.typename
+        if kind == Kind.JPEG and self.voxel.bytes_per_voxel != 1:
+            raise bad_request(f"Compression jpeg stores 8-bit grey blocks only; {typename} has "
+                              f"{self.voxel.bytes_per_voxel} bytes per voxel")
+        if kind != Kind.SEGMENTATION:
+            return
+        if self.voxel.dtype != np.dtype("<u8"):
+            raise bad_request(f"Compression compressed_segmentation stores uint64 labels only, not {typename}")
+        if not segmentation.storable(block_size):
+            raise bad_request(f"Compression compressed_segmentation needs a BlockSize that is a multiple of "
+                              f"{segmentation.CELL} on every axis and at most {segmentation.MAX_CELLS} cells of 8^3, "
+                              f"not {','.join(map(str, block_size))}")
 
     def config(self, instance: Instance) -> VolumeConfig:
         return VolumeConfig.of(instance)
@@ -246,6 +268,7 @@ class VolumeType(Datatype):
         if new.block_size != old.block_size and self.volume(req).has_blocks():
             raise bad_request("BlockSize cannot change once blocks are stored")
         instance = req.instance
+        self.check_storage(instance, new.block_size)
 
         def change() -> None:
             new.store_in(instance)

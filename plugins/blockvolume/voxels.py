@@ -20,8 +20,18 @@ from typing import Any
 
 import numpy as np
 
-from dvidpy import Region, VersionedStore, bad_request, native
-from dvidpy.codecs import Checksum, Compression, CorruptValue, Kind, deserialize, payload, serialize, value_format
+from dvidpy import Region, VersionedStore, bad_request, native, segmentation
+from dvidpy.codecs import (
+    Checksum,
+    Compression,
+    CorruptValue,
+    Kind,
+    deserialize,
+    lz4_encode_raw,
+    payload,
+    serialize,
+    value_format,
+)
 from dvidpy.geometry import Point3, Subvolume
 from dvidpy.imaging import decode_jpeg, encode_jpeg_gray
 from dvidpy.native import split_blocks
@@ -68,7 +78,7 @@ class BlockCodec:
         return self.voxels * self.dtype.itemsize
 
     def encode(self, block: np.ndarray | memoryview | bytes) -> bytes:
-        return serialize(block, self.compression, self.checksum, jpeg_encoder=self._jpeg)
+        return serialize(block, self.compression, self.checksum, jpeg_encoder=self._jpeg, block_size=self.block_size)
 
     def decode(self, value: bytes | memoryview) -> np.ndarray:
         """The block array ``[z][y][x]`` of a stored value (read-only view when possible)."""
@@ -105,6 +115,8 @@ class BlockCodec:
         if mode == "jpeg" and kind != Kind.JPEG:
             raise bad_request(f"can't encode JPEG: expected internal block data to be JPEG, was {kind.name} instead")
         if mode == "lz4":
+            if kind == Kind.SEGMENTATION:  # labels stored for random access travel as LZ4
+                return lz4_encode_raw(self.decode(value).data)
             if kind != Kind.LZ4:
                 raise bad_request(f"Expected internal block data to be LZ4, was {kind.name} instead.")
             return body[4:]
@@ -207,6 +219,27 @@ class Volume:
             return np.zeros((0, 3), dtype=np.int64)
         xyz = np.asarray(coords, dtype=np.int64) * np.asarray(self.block_size, dtype=np.int64)
         return np.ascontiguousarray((xyz - np.asarray(box.offset, dtype=np.int64))[:, ::-1])
+
+    def compressed_segmentation(self, box: Subvolume) -> bytes | None:
+        """Neuroglancer's compressed_segmentation of ``box``'s labels made from its stored blocks'
+        own cells (:func:`dvidpy.native.compose_segmentation`), no voxel decoded; None when a
+        block is stored in another encoding or the box does not lie on the 8-voxel cell grid
+        (the caller encodes from voxels then)."""
+        off_grid = any(n % segmentation.CELL for n in box.offset + box.size)
+        if self.codec.compression.kind != Kind.SEGMENTATION or off_grid:
+            return None
+        blocks = box.block_bounds(self.block_size)
+        gx, gy, _ = blocks.size
+        x0, y0, z0 = blocks.start
+        values: list[memoryview | None] = [None] * blocks.num_voxels
+        rel = tuple(o - s * b for o, s, b in zip(box.offset, blocks.start, self.block_size))
+        with self.store.snapshot():
+            for (x, y, z), value in self.stored(blocks):
+                values[((z - z0) * gy + (y - y0)) * gx + (x - x0)] = value
+            try:
+                return native.compose_segmentation(values, blocks.size, rel, box.size, self.block_size, int(self.fill))
+            except CorruptValue as exc:
+                raise bad_request(f"stored block could not be decoded: {exc}")
 
     def values_at(self, points: np.ndarray) -> np.ndarray:
         """The voxel value at each of an ``(N, 3)`` array of (x, y, z) points; each block read

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dvidpy import SYNC, Endpoint, Instance, InstanceRequest, bad_request
+from dvidpy import SYNC, Endpoint, Instance, InstanceRequest, Settings, bad_request, segmentation
+from dvidpy.codecs import Compression, Kind
 from dvidpy.plugins.blockvolume import sizes
 from dvidpy.plugins.blockvolume.datatype import VolumeType
 from dvidpy.plugins.blockvolume.formats import VoxelType, bytes_as_rgba16
@@ -41,6 +42,14 @@ class LabelType(VolumeType):
 
     def __init__(self) -> None:
         super().__init__(LABELS, LABEL_HELP)
+
+    def create(self, settings: Settings, instance: Instance) -> None:
+        """Without a ``Compression`` setting, label blocks whose size allows it are stored in
+        neuroglancer's compressed_segmentation encoding (random access for point queries,
+        chunks for neuroglancer without decoding; docs/compatibility.md), else LZ4 as DVID."""
+        super().create(settings, instance)
+        if settings.text("compression") is None and segmentation.storable(self.config(instance).block_size):
+            instance.compression = Compression(Kind.SEGMENTATION)
 
     def check_sync(self, req: InstanceRequest, source: Instance) -> None:
         if source.typename != self.name:

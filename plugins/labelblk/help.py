@@ -12,7 +12,10 @@ Creating an instance
 POST /api/repo/<UUID>/instance
     {"typename": "labelblk", "dataname": "<name>", ...settings}
     BlockSize "X,Y,Z" (default "32,32,32"), VoxelSize "x,y,z" (default "8,8,8"), VoxelUnits,
-    MinPoint/MaxPoint, Compression ("lz4" default, "none", "gzip"), Checksum, Versioned.
+    MinPoint/MaxPoint, Compression, Checksum, Versioned. Compression: "compressed_segmentation"
+    (the default where BlockSize is a multiple of 8 on every axis: neuroglancer's encoding, read
+    a voxel at a time by point queries and sent to neuroglancer without re-encoding), "lz4" (the
+    default otherwise, and DVID's), "none", "gzip".
 
 Instance endpoints (<data> = /api/node/<UUID>/<name>)
 --------------------------------------------------

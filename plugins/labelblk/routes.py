@@ -22,6 +22,7 @@ from dvidpy.plugins.blockvolume.datatype import (
     check_stored_geometry,
     geometry_args,
 )
+from dvidpy.plugins.blockvolume.voxels import check_request_size
 from dvidpy.plugins.labelblk import transfer
 from dvidpy.plugins.labelblk.downres import downsample_blocks, written_box
 from dvidpy.plugins.labelblk.pseudocolor import colorize
@@ -44,11 +45,24 @@ def raw(dt: VolumeType, req: InstanceRequest) -> Response:
     if compression not in transfer.GET_ENCODINGS:
         raise bad_request(f'unknown compression type "{compression}"')
     with req.throttled():
+        if compression in transfer.SEGMENTATION and not req.query.get("roi"):
+            body = _segmentation_from_blocks(dt, req, geometry.box, compression)
+            if body is not None:
+                return Response(body, media_type="application/octet-stream", headers=transfer.headers(compression))
         if compression in transfer.CACHED:
             body = dt.read_encoded(req, geometry.box, compression, lambda volume: transfer.encode(volume, compression))
         else:
             body = transfer.encode(dt.read(req, geometry.box), compression)
     return Response(body, media_type="application/octet-stream", headers=transfer.headers(compression))
+
+def _segmentation_from_blocks(dt: VolumeType, req: InstanceRequest, box, compression: str) -> bytes | None:
+    """A ``google``/``googlegzip`` answer made from blocks stored in that encoding, or None."""
+    check_request_size(box, dt.voxel.bytes_per_voxel, req.max_request_bytes)
+    body = dt.volume(req).compressed_segmentation(box)
+    if body is None or compression == "google":
+        return body
+    return transfer.fast_gzip(body)
+
 
 def transfer_size(dt: VolumeType, head: RequestHead) -> int:
     """``raw``/``isotropic``: the box's labels; an lz4 transfer must fit LZ4's block API."""

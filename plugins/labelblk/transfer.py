@@ -19,6 +19,8 @@ GET_ENCODINGS = ("", "lz4", "gzip", "google", "googlegzip")
 #: The encodings whose answers are worth keeping in the chunk cache (they cost more to make
 #: than to look up); raw and lz4 answers are as cheap to make again.
 CACHED = ("gzip", "google", "googlegzip")
+#: Neuroglancer's encodings, made from blocks stored in it without decoding when they are.
+SEGMENTATION = ("google", "googlegzip")
 #: ISA-L's level 1 and a gzip wrapper (31 = 16 + 15: gzip header, 32 KiB window).
 GZIP_LEVEL = 1
 GZIP_WBITS = 31

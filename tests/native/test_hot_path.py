@@ -170,7 +170,7 @@ def test_a_corrupt_stored_block_is_a_400_on_both_paths(make_dvid, monkeypatch, r
     dvid = make_dvid()
     uuid = dvid.new_repo()
     dvid.new_instance(uuid, "uint8blk", "gray")
-    dvid.new_instance(uuid, "labelblk", "seg")
+    dvid.new_instance(uuid, "labelblk", "seg", Compression="lz4")  # (compressed segmentation: test_label_storage.py)
     dvid.ok("POST", f"/api/node/{uuid}/gray/raw/0_1_2/64_32_32/0_0_0", content=bytes(range(256)) * 256)
     dvid.ok("POST", f"/api/node/{uuid}/seg/raw/0_1_2/32_32_32/0_0_0", content=np.arange(32**3, dtype="<u8").tobytes())
     first_block = bytes.fromhex("1701" "80000000" "80000000" "80000000")  # class 23, block (0, 0, 0)
