@@ -78,17 +78,19 @@ def _status_kib(pid: int, field: str) -> int:
     return 0
 
 
-def dvidpy_server(data: Path, *, sync: bool = True, workers: int = 1) -> Process:
-    """``dvidpy serve`` on ``data``; ``sync=False`` is the ingest mode (``[store] sync = false``).
+def dvidpy_server(data: Path, *, sync: bool = True, workers: int = 1, chunk_cache: bool = True) -> Process:
+    """``dvidpy serve`` on ``data``; ``sync=False`` is the ingest mode (``[store] sync = false``),
+    ``chunk_cache=False`` a server that encodes every chunk (``[server] chunk_cache_mb = 0``).
 
     One worker process by default, so that per-request times and the peak memory of the
     process are the same measurement on every machine; the concurrency rows vary it.
     """
     args = ["-m", "dvidpy", "serve", "--data", str(data), "--log-level", "warning", "--workers", str(workers)]
-    if not sync:
+    settings = ("" if sync else "[store]\nsync = false\n") + ("" if chunk_cache else "[server]\nchunk_cache_mb = 0\n")
+    if settings:
         data.mkdir(parents=True, exist_ok=True)
-        config = data.parent / f"{data.name}-ingest.toml"
-        config.write_text("[store]\nsync = false\n")
+        config = data.parent / f"{data.name}-settings.toml"
+        config.write_text(settings)
         args += ["--config", str(config)]
     return Process(args, "/api/server/info")
 

@@ -1,7 +1,9 @@
 """The neuroglancer-view replay row: a captured view's chunk URLs from 8 client processes.
 
 The same chunks (``data/ng_view_chunks.json``: image chunks as JPEG, segmentation chunks as
-gzipped compressed_segmentation) go to dvidpy with 2 and 1 worker processes and, as the
+gzipped compressed_segmentation) go to dvidpy with 2 and 1 worker processes (and 2 with the
+chunk cache off, which a first view meets: the answers are checked before timing, which fills
+the others' caches with the image chunks) and, as the
 precomputed file of each chunk, to Python's static file server (``precomputed.StaticServer``,
 as ``python -m http.server`` and with keep-alive), in rounds that take each server in turn; the
 row reports the median chunks/s of each and the ratio to ``python -m http.server`` (issue 17's
@@ -110,12 +112,17 @@ class ViewServers:
         self.chunks = view.view_chunks(size)
         self.volumes, uuid, store, folder = view.prepare(tmp, size)
         shutil.copytree(store, tmp / "ngview-store-copy")
+        shutil.copytree(store, tmp / "ngview-store-uncached")
         self.dvid_paths = [f"/api/node/{uuid}/{c.path}" for c in self.chunks]
         extent = self.volumes[view.IMAGE].shape[::-1]
         self.static_paths = [c.precomputed_path(extent) for c in self.chunks]
         self.servers: dict[str, Process] = {}
         self.servers["dvidpy, 2 workers"] = dvidpy_server(store, workers=2)
         self.servers["dvidpy, 1 worker"] = dvidpy_server(tmp / "ngview-store-copy", workers=1)
+        # the answers are checked before timing, which fills a chunk cache: this one has none,
+        # so every image chunk is a JPEG encoded for the request (a first view's case)
+        self.servers["dvidpy, 2 workers, chunk cache off"] = dvidpy_server(tmp / "ngview-store-uncached", workers=2,
+                                                                           chunk_cache=False)
         static = ["-m", "dvidpy.benchmarks.precomputed", str(folder)]
         self.servers[STATIC] = Process(static, "/")
         self.servers[f"{STATIC}, keep-alive"] = Process([*static, "--keep-alive"], "/")

@@ -214,6 +214,47 @@ static Channel channel_of(const uint8_t *p, size_t len, size_t bx, size_t by, si
     return ch;
 }
 
+/* The little-endian value of n bytes (n <= 8) at p. */
+static inline uint64_t rd_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t k = 0; k < n; k++)
+        v |= (uint64_t)p[k] << (8 * k);
+    return v;
+}
+
+/* One cell's voxels from its packed indexes: row r of 8 voxels (x) is the r-th group of 8
+   indexes, 8 * width bits starting at byte r * width. The width is a constant in each case so
+   the compiler unrolls the row. */
+#define DECODE_ROWS(W)                                                                           \
+    for (size_t r = 0; r < CELL * CELL; r++) {                                                   \
+        uint64_t *row = base + ((r / CELL) * by + r % CELL) * bx;                                \
+        for (size_t part = 0; part < ((W) > 8 ? (W) / 8 : 1); part++) {                          \
+            size_t per = (W) > 8 ? 64 / (W) : 8;                                                 \
+            uint64_t bits = rd_bytes(packed + r * (W) + part * 8, (W) > 8 ? 8 : (W));            \
+            for (size_t x = 0; x < per; x++) {                                                   \
+                uint64_t index = (bits >> (x * (W))) & ((W) == 32 ? 0xFFFFFFFFu : (1u << (W)) - 1); \
+                if (index >= entries)                                                            \
+                    return "compressed segmentation index points past its cell's table";        \
+                row[part * per + x] = rd64(table + 8 * index);                                   \
+            }                                                                                    \
+        }                                                                                        \
+    }                                                                                            \
+    return NULL;
+
+static const char *decode_cell(const uint8_t *packed, int width, const uint8_t *table, size_t entries, uint64_t *base,
+                               size_t bx, size_t by)
+{
+    switch (width) {
+    case 1: DECODE_ROWS(1)
+    case 2: DECODE_ROWS(2)
+    case 4: DECODE_ROWS(4)
+    case 8: DECODE_ROWS(8)
+    case 16: DECODE_ROWS(16)
+    default: DECODE_ROWS(32)
+    }
+}
+
 const char *seg_decode(const uint8_t *p, size_t len, size_t bx, size_t by, size_t bz, uint64_t *dst)
 {
     const char *why = seg_check(p, len, bx, by, bz);
@@ -237,25 +278,9 @@ const char *seg_decode(const uint8_t *p, size_t len, size_t bx, size_t by, size_
                         base[(z * by + y) * bx + x] = only;
             continue;
         }
-        const uint8_t *packed = ch.channel + 4 * h.values;
-        uint32_t width = (uint32_t)h.width, mask = width == 32 ? 0xFFFFFFFFu : (1u << width) - 1;
-        uint32_t per_word = 32 / width, word = 0, left = 0;
-        for (size_t zy = 0; zy < CELL * CELL; zy++) {
-            uint64_t *row = base + ((zy / CELL) * by + zy % CELL) * bx;
-            for (size_t x = 0; x < CELL; x++) {
-                if (left == 0) {
-                    word = rd32(packed);
-                    packed += 4;
-                    left = per_word;
-                }
-                uint32_t index = word & mask;
-                word = width == 32 ? 0 : word >> width;
-                left--;
-                if (index >= entries)
-                    return "compressed segmentation index points past its cell's table";
-                row[x] = rd64(table + 8 * (size_t)index);
-            }
-        }
+        const char *bad = decode_cell(ch.channel + 4 * h.values, h.width, table, entries, base, bx, by);
+        if (bad)
+            return bad;
     }
     return NULL;
 }
