@@ -111,8 +111,10 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
                 times[label].append(result["ms"])
                 chunks[label].add(len(set(result["chunks"])))
                 retried = f", {len(result['failed'])} aborted by neuroglancer and asked again" if result["failed"] else ""
-                print(f"  load {run + 1} from {label}: {result['ms']} ms, {len(set(result['chunks']))} chunks{retried}",
-                      flush=True)
+                waits = result.get("waits_ms") or [0]
+                print(f"  load {run + 1} from {label}: {result['ms']} ms, {len(set(result['chunks']))} chunks{retried}; "
+                      f"first chunk asked at {result.get('first_ms')} ms, a chunk answered in "
+                      f"{statistics.median(waits):.0f} ms (median as the browser saw it)", flush=True)
                 if capture and label == "dvidpy" and run == 0:
                     save_capture(result, size)
     finally:

@@ -79,8 +79,8 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
     assert "targets:" in run.stdout
     view = {r["name"]: r for r in report["results"] if r["name"].startswith("neuroglancer view replay")}
     assert sorted(view) == [f"neuroglancer view replay (2 chunks, 8 client processes), {label}"
-                            for label in ("dvidpy, 1 worker", "dvidpy, 2 workers", "static files (http.server)",
-                                          "static files (http.server), keep-alive")]
+                            for label in ("dvidpy, 1 worker", "dvidpy, 2 workers", "dvidpy, 2 workers, chunk cache off",
+                                          "static files (http.server)", "static files (http.server), keep-alive")]
     assert all(r["chunks_per_s"] > 0 for r in view.values())
     assert view["neuroglancer view replay (2 chunks, 8 client processes), static files (http.server)"]["x_static"] == 1.0
     assert "neuroglancer view replay: dvidpy (2 workers) >= 1.0x the static file server's chunks/s" in {

@@ -3,7 +3,8 @@
 //   node load_view.mjs PAGE_URL STATE_JSON_FILE [PROFILE_DIR]
 //
 // Prints one JSON line: {"ms": time from navigation to the last chunk answer, "chunks": [urls],
-// "failed": [urls], "other": [non-chunk urls]}. A fresh Chromium profile each run (PROFILE_DIR,
+// "failed": [urls], "other": [non-chunk urls], "first_ms": when the first chunk was asked for,
+// "waits_ms": each answered chunk's time from request to answer, as the browser saw it}. A fresh Chromium profile each run (PROFILE_DIR,
 // removed by the caller), so nothing is cached. Run from the build folder (build.sh), where
 // playwright-core is installed.
 import { readFileSync } from "node:fs";
@@ -23,19 +24,23 @@ const context = await chromium.launchPersistentContext(profile, {
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
 });
-const chunks = [], failed = [], other = [];
-let pending = 0, lastEvent = 0, lastDone = 0;
+const chunks = [], failed = [], other = [], waits = [];
+const asked = new Map();
+let pending = 0, lastEvent = 0, lastDone = 0, first = null;
 context.on("request", (request) => {
   if (!isChunk(request.url())) { other.push(request.url()); return; }
   chunks.push(request.url());
   pending += 1;
   lastEvent = Date.now();
+  asked.set(request, lastEvent);
+  if (first === null) first = lastEvent;
 });
 const finish = (request, ok) => {
   if (!isChunk(request.url())) return;
   if (!ok) failed.push(`${request.url()} ${request.failure()?.errorText}`);
   pending -= 1;
   lastEvent = lastDone = Date.now();
+  if (ok && asked.has(request)) waits.push(lastDone - asked.get(request));
 };
 context.on("requestfinished", (request) => finish(request, true));
 context.on("requestfailed", (request) => finish(request, false));
@@ -50,5 +55,6 @@ while (Date.now() - t0 < TIMEOUT_MS) {
   if (chunks.length > 0 && pending === 0 && Date.now() - lastEvent > QUIET_MS) break;
 }
 const loaded = chunks.length > 0 && pending === 0;
-console.log(JSON.stringify({ ms: loaded ? lastDone - t0 : null, chunks, failed, other, errors }));
+console.log(JSON.stringify({ ms: loaded ? lastDone - t0 : null, chunks, failed, other, errors,
+                              first_ms: first === null ? null : first - t0, waits_ms: waits }));
 await context.close();
