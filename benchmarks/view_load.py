@@ -1,16 +1,18 @@
 """The browser-level view load: neuroglancer's own viewer in headless Chromium opens the
 benchmark's 4-panel view cold, from dvidpy and from the same data as precomputed files.
 
-    python -m dvidpy.benchmarks.view_load [--runs 5] [--workers 2] [--size 512] [--capture]
+    python -m dvidpy.benchmarks.view_load [--runs 5] [--workers 2] [--size 512] [--capture] [--memo]
 
 Needs Debian's chromium (``apt-get install -y chromium``), node and npm; the first run builds the
 neuroglancer page (``neuroglancer_page/build.sh``: neuroglancer 2.41.2, vite and playwright-core
 from npm) into ``--build`` (default /tmp/dvidpy-neuroglancer-page), outside the repository.
 Each load has a fresh Chromium profile; dvidpy (its chunk cache kept across loads, and a second
 server with the cache off) and the static server (as ``python -m http.server``, and with
-keep-alive) take turns, after one uncounted warm-up load of the browser. It prints the median time from navigation until
-the last chunk's answer, and the ratio (http.server / dvidpy: >= 1.0 means dvidpy's view loads
-at least as fast, issue 17's target). ``--capture`` saves the
+keep-alive) take turns, after one uncounted warm-up load of the browser. ``--memo`` adds
+dvidpy's own answers served from memory by http.server (``answer_memo.py``, filled by one
+uncounted load), which tells the server's share of the time from neuroglancer's. It prints the
+median time from navigation until the last chunk's answer, and the ratio (http.server / dvidpy:
+>= 1.0 means dvidpy's view loads at least as fast, issue 17's target). ``--capture`` saves the
 chunk paths of the first dvidpy load as ``data/ng_view_chunks.json`` (the replay row's list).
 """
 
@@ -35,6 +37,8 @@ CAPTURE = Path(__file__).resolve().parent / "data" / "ng_view_chunks.json"
 CHROMIUM = "/usr/bin/chromium"
 #: dvidpy with its chunk cache off: every image chunk of every load is a JPEG encoded for it.
 UNCACHED = "dvidpy, chunk cache off"
+#: dvidpy's own answers served from memory by http.server (``--memo``: see answer_memo.py).
+MEMO = "dvidpy's answers from memory (http.server)"
 
 
 def missing() -> str:
@@ -86,7 +90,7 @@ def save_capture(result: dict, size: int) -> None:
     print(f"saved {len(paths)} chunk paths to {CAPTURE}")
 
 
-def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture: bool) -> dict:
+def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture: bool, memo: bool = False) -> dict:
     dist = build_page(build)
     _, uuid, store, files = view.prepare(tmp, size)
     shutil.copytree(store, tmp / "ngview-store-uncached")
@@ -94,10 +98,14 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
     servers = {"dvidpy": dvidpy_server(store, workers=workers),
                UNCACHED: dvidpy_server(tmp / "ngview-store-uncached", workers=workers, chunk_cache=False),
                STATIC: Process(static, "/"), f"{STATIC}, keep-alive": Process([*static, "--keep-alive"], "/")}
+    if memo:  # in front of the cache-off server, so that filling it warms no other server's cache
+        upstream = str(servers[UNCACHED].port)
+        servers[MEMO] = Process(["-m", "dvidpy.benchmarks.answer_memo", "--upstream", upstream], "/api/server/info")
     page = Process(["-m", "dvidpy.benchmarks.precomputed", str(dist), "--keep-alive"], "/")
     states = {label: view.precomputed_state(server.port, size) for label, server in servers.items()}
-    for label in ("dvidpy", UNCACHED):
-        states[label] = view.dvid_state(servers[label].port, uuid, size)
+    for label in ("dvidpy", UNCACHED, MEMO):
+        if label in servers:
+            states[label] = view.dvid_state(servers[label].port, uuid, size)
     times: dict[str, list[float]] = {label: [] for label in servers}
     chunks: dict[str, set[int]] = {label: set() for label in servers}
     try:
@@ -105,14 +113,18 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
         # the static files, not counted, so that no source's first load carries it.
         print(f"  warm-up load from {STATIC}: {load(build, page.port, states[STATIC])['ms']} ms (not counted)",
               flush=True)
+        if memo:
+            print(f"  load filling {MEMO}: {load(build, page.port, states[MEMO])['ms']} ms (not counted)", flush=True)
         for run in range(runs):
             for label in servers:
                 result = load(build, page.port, states[label])
                 times[label].append(result["ms"])
                 chunks[label].add(len(set(result["chunks"])))
-                retried = f", {len(result['failed'])} aborted by neuroglancer and asked again" if result["failed"] else ""
+                failed = len(result["failed"])
+                retried = f", {failed} aborted by neuroglancer and asked again" if failed else ""
                 waits = result.get("waits_ms") or [0]
-                print(f"  load {run + 1} from {label}: {result['ms']} ms, {len(set(result['chunks']))} chunks{retried}; "
+                distinct = len(set(result["chunks"]))
+                print(f"  load {run + 1} from {label}: {result['ms']} ms, {distinct} chunks{retried}; "
                       f"first chunk asked at {result.get('first_ms')} ms, a chunk answered in "
                       f"{statistics.median(waits):.0f} ms (median as the browser saw it)", flush=True)
                 if capture and label == "dvidpy" and run == 0:
@@ -138,13 +150,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the neuroglancer page is built (default /tmp/dvidpy-neuroglancer-page)")
     parser.add_argument("--capture", action="store_true", help="save the first dvidpy load's chunk list")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--memo", action="store_true",
+                        help="also load dvidpy's own answers served from memory by http.server (answer_memo.py)")
     args = parser.parse_args(argv)
     why = missing()
     if why:
         print(f"view load cannot run: {why}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="dvidpy-view-load-") as tmp:
-        report = measure(Path(tmp), args.build, args.size, args.runs, args.workers, args.capture)
+        report = measure(Path(tmp), args.build, args.size, args.runs, args.workers, args.capture, args.memo)
     for label, ms in report["median_ms"].items():
         print(f"view loaded from {label}: median {ms:.0f} ms of {report['runs']} cold loads")
     print(f"ratio ({STATIC} / dvidpy, >= 1.0 is the target): {report['ratio']:.2f}; "
