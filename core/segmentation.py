@@ -14,7 +14,8 @@ labels it contains. Two things make it the storage form of label blocks here:
 
 A stored payload is three little-endian uint32s (the block size x, y, z, each a multiple of 8)
 then the block's bytes exactly as neuroglancer's format has them for a one-channel volume (a
-channel offset word of 1, the cell headers in x-fastest order, then tables and indexes).
+channel offset word of 1, the cell headers in x-fastest order, then cell by cell its packed
+indexes and its table, the labels in the order they first occur: DVID's encoder's layout).
 Malformed payloads raise ``ValueError`` naming what is wrong; nothing here reads outside its
 input. The compiled hot path (:mod:`dvidpy.native`) reads and writes the same bytes.
 """
@@ -30,6 +31,8 @@ CELL = 8
 #: The most cells a stored block may have: with 512 labels in every cell its tables still lie
 #: within the 24-bit offsets of the cell headers.
 MAX_CELLS = 8192
+#: Words of packed indexes per bit of index width (a cell's 512 indexes).
+WORDS_PER_BIT = CELL**3 // 32
 #: The index widths the format allows.
 WIDTHS = (0, 1, 2, 4, 8, 16, 32)
 #: The largest table offset a cell header holds (24 bits, in words).
@@ -74,7 +77,7 @@ def encode(block: np.ndarray) -> bytes:
 
     widths = np.select([counts <= 1, counts <= 2, counts <= 4, counts <= 16, counts <= 256, counts <= 65536],
                        [0, 1, 2, 4, 8, 16], 32)
-    index_words = widths * (voxels // 32)
+    index_words = widths * WORDS_PER_BIT
     sizes = index_words + 2 * counts
     begin = 2 * n + np.concatenate(([0], np.cumsum(sizes)[:-1]))
     channel = np.empty(2 * n + int(sizes.sum()), dtype="<u4")
@@ -117,7 +120,7 @@ class Cells:
         self.indexes = head[:, 1]
         if not np.isin(self.widths, WIDTHS).all():
             raise ValueError("compressed segmentation cell has an index width the format does not allow")
-        if (self.indexes + self.widths * (CELL**3 // 32) > len(self.words)).any():
+        if (self.indexes + self.widths * WORDS_PER_BIT > len(self.words)).any():
             raise ValueError("compressed segmentation cell indexes run past the block")
         if (self.tables + 2 > len(self.words)).any():
             raise ValueError("compressed segmentation cell table runs past the block")
@@ -134,7 +137,7 @@ class Cells:
         the next begins), which anything else violates."""
         begin = np.where(self.widths > 0, self.indexes, self.tables)
         end = np.append(begin[1:], len(self.words))
-        if (((self.widths > 0) & (self.tables != self.indexes + self.widths * 16)) | (self.tables >= end)
+        if (((self.widths > 0) & (self.tables != self.indexes + self.widths * WORDS_PER_BIT)) | (self.tables >= end)
                 | ((end - self.tables) % 2 == 1)).any():
             raise ValueError("compressed segmentation cell is not stored in cell order")
         return begin, end
@@ -155,7 +158,7 @@ class Cells:
                 index = ((packed[:, :, None] >> shifts) & ((1 << width) - 1)).reshape(len(cells), CELL**3)
             at = self.tables[cells, None] + 2 * index
             if (at + 1 >= n_words).any():
-                raise ValueError("compressed segmentation index points past its cell's table")
+                raise ValueError("compressed segmentation index points past the block")
             out[cells] = self.words[at].astype(np.uint64) | self.words[at + 1].astype(np.uint64) << np.uint64(32)
         return out
 

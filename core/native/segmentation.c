@@ -203,7 +203,7 @@ static const char *cell_label(const Channel *ch, const CellHead *h, size_t i, ui
     }
     size_t at = h->table + 2 * index;
     if (at + 2 > ch->words)
-        return "compressed segmentation index points past its cell's table";
+        return "compressed segmentation index points past the block";
     *value = (uint64_t)rd32(ch->channel + 4 * at) | (uint64_t)rd32(ch->channel + 4 * at + 4) << 32;
     return NULL;
 }
@@ -235,7 +235,7 @@ static inline uint64_t rd_bytes(const uint8_t *p, size_t n)
             for (size_t x = 0; x < per; x++) {                                                   \
                 uint64_t index = (bits >> (x * (W))) & ((W) == 32 ? 0xFFFFFFFFu : (1u << (W)) - 1); \
                 if (index >= entries)                                                            \
-                    return "compressed segmentation index points past its cell's table";        \
+                    return "compressed segmentation index points past the block";        \
                 row[part * per + x] = rd64(table + 8 * index);                                   \
             }                                                                                    \
         }                                                                                        \

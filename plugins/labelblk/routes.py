@@ -45,15 +45,19 @@ def raw(dt: VolumeType, req: InstanceRequest) -> Response:
     if compression not in transfer.GET_ENCODINGS:
         raise bad_request(f'unknown compression type "{compression}"')
     with req.throttled():
-        if compression in transfer.SEGMENTATION and not req.query.get("roi"):
-            body = _segmentation_from_blocks(dt, req, geometry.box, compression)
-            if body is not None:
-                return Response(body, media_type="application/octet-stream", headers=transfer.headers(compression))
-        if compression in transfer.CACHED:
-            body = dt.read_encoded(req, geometry.box, compression, lambda volume: transfer.encode(volume, compression))
-        else:
-            body = transfer.encode(dt.read(req, geometry.box), compression)
+        body = _labels_answer(dt, req, geometry.box, compression)
     return Response(body, media_type="application/octet-stream", headers=transfer.headers(compression))
+
+def _labels_answer(dt: VolumeType, req: InstanceRequest, box, compression: str) -> bytes | memoryview:
+    """A GET's body: neuroglancer's encodings composed from stored blocks where they can be,
+    answers that cost an encoding from the chunk cache, the rest encoded from the voxels."""
+    if compression in transfer.SEGMENTATION and not req.query.get("roi"):
+        body = _segmentation_from_blocks(dt, req, box, compression)
+        if body is not None:
+            return body
+    if compression in transfer.CACHED:
+        return dt.read_encoded(req, box, compression, lambda volume: transfer.encode(volume, compression))
+    return transfer.encode(dt.read(req, box), compression)
 
 def _segmentation_from_blocks(dt: VolumeType, req: InstanceRequest, box, compression: str) -> bytes | None:
     """A ``google``/``googlegzip`` answer made from blocks stored in that encoding, or None."""
