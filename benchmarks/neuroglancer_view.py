@@ -21,6 +21,10 @@ from dvidpy.benchmarks import precomputed
 from dvidpy.benchmarks.volumes import labels
 
 IMAGE, SEGMENTATION = "grayscale", "labels"
+#: The same image stored as README advises for neuroglancer: JPEG blocks of 64^3, which
+#: neuroglancer reads with ``subvolblocks`` (each chunk one stored JPEG, sent as it is).
+IMAGE_JPEG = "grayscale-jpeg"
+JPEG_SETTINGS = {"Compression": "jpeg", "BlockSize": "64,64,64"}
 VIEWPORT = (1280, 960)
 _CHUNK_PATH = re.compile(r"^(?P<name>[^/]+)/raw/0_1_2/(?P<size>\d+_\d+_\d+)/(?P<offset>\d+_\d+_\d+)(?P<rest>.*)$")
 
@@ -53,9 +57,9 @@ def view_state(image_source: str, segmentation_source: str, size: int) -> dict:
     }
 
 
-def dvid_state(port: int, uuid: str, size: int) -> dict:
+def dvid_state(port: int, uuid: str, size: int, image: str = IMAGE) -> dict:
     base = f"dvid://http://127.0.0.1:{port}/{uuid}"
-    return view_state(f"{base}/{IMAGE}", f"{base}/{SEGMENTATION}", size)
+    return view_state(f"{base}/{image}", f"{base}/{SEGMENTATION}", size)
 
 
 def precomputed_state(port: int, size: int) -> dict:
@@ -86,6 +90,14 @@ class Chunk:
         """The same request for the chunk at ``offset_xyz``."""
         size, offset = ("_".join(map(str, v)) for v in (self.size_xyz, offset_xyz))
         return Chunk(f"{self.name}/raw/0_1_2/{size}/{offset}{self.query}", self.name, offset_xyz, self.size_xyz, self.query)
+
+    def jpeg_blocks_path(self) -> str:
+        """The request neuroglancer makes for this chunk when the image is stored as JPEG
+        blocks (:data:`IMAGE_JPEG`): ``subvolblocks``; segmentation chunks are unchanged."""
+        if self.name != IMAGE:
+            return self.path
+        size, offset = ("_".join(map(str, v)) for v in (self.size_xyz, self.offset_xyz))
+        return f"{IMAGE_JPEG}/subvolblocks/{size}/{offset}?app=Neuroglancer"
 
     def precomputed_path(self, extent_xyz: tuple[int, int, int]) -> str:
         """The URL path of the same chunk as a precomputed file (layers named as the instances)."""
@@ -123,14 +135,17 @@ def view_chunks(size: int) -> list[Chunk]:
 
 def write_dvidpy(url: str, image: np.ndarray, segmentation: np.ndarray) -> str:
     """Both volumes into a new repo of the dvidpy server at ``url`` (uint8blk + labelblk with
-    their default settings, 8 nm voxels); returns the repo's root UUID."""
+    their default settings, 8 nm voxels), and the image again as :data:`IMAGE_JPEG`; returns
+    the repo's root UUID."""
     from dvidpy.client import Client
 
     with Client(url) as client:
         node = client.new_repo("neuroglancer-view").root
-        for typename, name, volume in (("uint8blk", IMAGE, image), ("labelblk", SEGMENTATION, segmentation)):
+        layers = (("uint8blk", IMAGE, image, {}), ("labelblk", SEGMENTATION, segmentation, {}),
+                  ("uint8blk", IMAGE_JPEG, image, JPEG_SETTINGS))
+        for typename, name, volume, settings in layers:
             nz, ny, nx = volume.shape
-            node.new_instance(typename, name, VoxelSize="8,8,8")[0:nz, 0:ny, 0:nx] = volume
+            node.new_instance(typename, name, VoxelSize="8,8,8", **settings)[0:nz, 0:ny, 0:nx] = volume
         return node.uuid
 
 

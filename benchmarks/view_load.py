@@ -6,13 +6,14 @@ benchmark's 4-panel view cold, from dvidpy and from the same data as precomputed
 Needs Debian's chromium (``apt-get install -y chromium``), node and npm; the first run builds the
 neuroglancer page (``neuroglancer_page/build.sh``: neuroglancer 2.41.2, vite and playwright-core
 from npm) into ``--build`` (default /tmp/dvidpy-neuroglancer-page), outside the repository.
-Each load has a fresh Chromium profile; dvidpy (its chunk cache kept across loads, and a second
-server with the cache off) and the static server (as ``python -m http.server``, and with
+Each load has a fresh Chromium profile; dvidpy (its chunk cache kept across loads, a second
+server with the cache off, and a third with the image stored as 64^3 JPEG blocks, README's
+advice for neuroglancer) and the static server (as ``python -m http.server``, and with
 keep-alive) take turns, after one uncounted warm-up load of the browser. ``--memo`` adds
 dvidpy's own answers served from memory by http.server (``answer_memo.py``, filled by one
 uncounted load), which tells the server's share of the time from neuroglancer's. It prints the
 median time from navigation until the last chunk's answer, and the ratio (http.server / dvidpy:
->= 1.0 means dvidpy's view loads at least as fast, issue 17's target). ``--capture`` saves the
+>= 1.0 means dvidpy's view loads at least as fast, issue 17's target) for each dvidpy server. ``--capture`` saves the
 chunk paths of the first dvidpy load as ``data/ng_view_chunks.json`` (the replay row's list).
 """
 
@@ -37,6 +38,9 @@ CAPTURE = Path(__file__).resolve().parent / "data" / "ng_view_chunks.json"
 CHROMIUM = "/usr/bin/chromium"
 #: dvidpy with its chunk cache off: every image chunk of every load is a JPEG encoded for it.
 UNCACHED = "dvidpy, chunk cache off"
+#: dvidpy with the image stored as JPEG blocks (README's advice): neuroglancer asks
+#: ``subvolblocks`` and each image chunk is a stored JPEG; chunk cache off (nothing to cache).
+JPEG_BLOCKS = "dvidpy, image as JPEG blocks"
 #: dvidpy's own answers served from memory by http.server (``--memo``: see answer_memo.py).
 MEMO = "dvidpy's answers from memory (http.server)"
 
@@ -94,9 +98,11 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
     dist = build_page(build)
     _, uuid, store, files = view.prepare(tmp, size)
     shutil.copytree(store, tmp / "ngview-store-uncached")
+    shutil.copytree(store, tmp / "ngview-store-jpeg")
     static = ["-m", "dvidpy.benchmarks.precomputed", str(files)]
     servers = {"dvidpy": dvidpy_server(store, workers=workers),
                UNCACHED: dvidpy_server(tmp / "ngview-store-uncached", workers=workers, chunk_cache=False),
+               JPEG_BLOCKS: dvidpy_server(tmp / "ngview-store-jpeg", workers=workers, chunk_cache=False),
                STATIC: Process(static, "/"), f"{STATIC}, keep-alive": Process([*static, "--keep-alive"], "/")}
     if memo:  # in front of the cache-off server, so that filling it warms no other server's cache
         upstream = str(servers[UNCACHED].port)
@@ -106,6 +112,7 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
     for label in ("dvidpy", UNCACHED, MEMO):
         if label in servers:
             states[label] = view.dvid_state(servers[label].port, uuid, size)
+    states[JPEG_BLOCKS] = view.dvid_state(servers[JPEG_BLOCKS].port, uuid, size, image=view.IMAGE_JPEG)
     times: dict[str, list[float]] = {label: [] for label in servers}
     chunks: dict[str, set[int]] = {label: set() for label in servers}
     try:
@@ -137,7 +144,8 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
     return {"size": size, "runs": runs, "workers": workers, "ms": times, "median_ms": medians,
             "distinct_chunks": {label: sorted(v) for label, v in chunks.items()},
             "ratio": round(medians[STATIC] / medians["dvidpy"], 3),
-            "ratio_chunk_cache_off": round(medians[STATIC] / medians[UNCACHED], 3)}
+            "ratio_chunk_cache_off": round(medians[STATIC] / medians[UNCACHED], 3),
+            "ratio_jpeg_blocks": round(medians[STATIC] / medians[JPEG_BLOCKS], 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     for label, ms in report["median_ms"].items():
         print(f"view loaded from {label}: median {ms:.0f} ms of {report['runs']} cold loads")
     print(f"ratio ({STATIC} / dvidpy, >= 1.0 is the target): {report['ratio']:.2f}; "
-          f"with dvidpy's chunk cache off: {report['ratio_chunk_cache_off']:.2f}")
+          f"with dvidpy's chunk cache off: {report['ratio_chunk_cache_off']:.2f}; "
+          f"with the image as JPEG blocks: {report['ratio_jpeg_blocks']:.2f}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0

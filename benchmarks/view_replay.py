@@ -3,7 +3,8 @@
 The same chunks (``data/ng_view_chunks.json``: image chunks as JPEG, segmentation chunks as
 gzipped compressed_segmentation) go to dvidpy with 2 and 1 worker processes (and 2 with the
 chunk cache off, which a first view meets: the answers are checked before timing, which fills
-the others' caches with the image chunks) and, as the
+the others' caches with the image chunks; and 2 with the image stored as JPEG blocks, as README
+advises, whose image chunks neuroglancer asks as ``subvolblocks``) and, as the
 precomputed file of each chunk, to Python's static file server (``precomputed.StaticServer``,
 as ``python -m http.server`` and with keep-alive), in rounds that take each server in turn; the
 row reports the median chunks/s of each and the ratio to ``python -m http.server`` (issue 17's
@@ -31,6 +32,7 @@ from dvidpy.benchmarks.servers import Process, dvidpy_server
 
 CLIENTS = 8
 STATIC = "static files (http.server)"
+JPEG_BLOCKS = "dvidpy, 2 workers, image as JPEG blocks"
 JPEG_MEAN_ERROR = 6.0  # mean |decoded - source| of a q80 JPEG chunk of this data is about 2-4
 
 
@@ -71,13 +73,16 @@ def _get(port: int, path: str) -> tuple[int, bytes]:
         conn.close()
 
 
-def decode_chunk(chunk: view.Chunk, body: bytes, gzipped: bool) -> np.ndarray:
-    """A chunk's answer as the (z, y, x) array it holds: JPEG (x across, y then z down) or
+def decode_chunk(chunk: view.Chunk, body: bytes, gzipped: bool, block_record: bool = False) -> np.ndarray:
+    """A chunk's answer as the (z, y, x) array it holds: JPEG (x across, y then z down; after
+    its 16-byte block header when ``block_record``, as ``subvolblocks`` sends one block) or
     compressed_segmentation (gunzipped first when ``gzipped``)."""
     nx, ny, nz = chunk.size_xyz
     if chunk.name == view.IMAGE:
         from PIL import Image
 
+        if block_record:
+            body = body[16:]
         return np.asarray(Image.open(io.BytesIO(body)).convert("L")).reshape(nz, ny, nx)
     raw = gzip.decompress(body) if gzipped else body
     labels = compressed_segmentation.decompress(raw, (nx, ny, nz), np.uint64, (8, 8, 8), order="F")
@@ -85,7 +90,7 @@ def decode_chunk(chunk: view.Chunk, body: bytes, gzipped: bool) -> np.ndarray:
 
 
 def check_answers(port: int, paths: list[str], chunks: list[view.Chunk], volumes: dict[str, np.ndarray],
-                  gzipped: bool, sample: int = 8) -> None:
+                  gzipped: bool, sample: int = 8, block_records: bool = False) -> None:
     """Every path answers 200 with a body; ``sample`` chunks of each layer decode to the volume."""
     extent = volumes[view.IMAGE].shape[::-1]
     checked = {view.IMAGE: 0, view.SEGMENTATION: 0}
@@ -96,7 +101,7 @@ def check_answers(port: int, paths: list[str], chunks: list[view.Chunk], volumes
         if checked[chunk.name] >= sample:
             continue
         checked[chunk.name] += 1
-        got, expected = decode_chunk(chunk, body, gzipped), volumes[chunk.name][chunk.box(extent)]
+        got, expected = decode_chunk(chunk, body, gzipped, block_records), volumes[chunk.name][chunk.box(extent)]
         if chunk.name == view.SEGMENTATION and not np.array_equal(got, expected):
             raise AssertionError(f"GET {path}: labels differ from the volume")
         error = np.abs(got.astype(np.float32) - expected).mean() if got.shape == expected.shape else np.inf
@@ -113,7 +118,9 @@ class ViewServers:
         self.volumes, uuid, store, folder = view.prepare(tmp, size)
         shutil.copytree(store, tmp / "ngview-store-copy")
         shutil.copytree(store, tmp / "ngview-store-uncached")
+        shutil.copytree(store, tmp / "ngview-store-jpeg")
         self.dvid_paths = [f"/api/node/{uuid}/{c.path}" for c in self.chunks]
+        self.jpeg_paths = [f"/api/node/{uuid}/{c.jpeg_blocks_path()}" for c in self.chunks]
         extent = self.volumes[view.IMAGE].shape[::-1]
         self.static_paths = [c.precomputed_path(extent) for c in self.chunks]
         self.servers: dict[str, Process] = {}
@@ -123,16 +130,20 @@ class ViewServers:
         # so every image chunk is a JPEG encoded for the request (a first view's case)
         self.servers["dvidpy, 2 workers, chunk cache off"] = dvidpy_server(tmp / "ngview-store-uncached", workers=2,
                                                                            chunk_cache=False)
+        self.servers[JPEG_BLOCKS] = dvidpy_server(tmp / "ngview-store-jpeg", workers=2, chunk_cache=False)
         static = ["-m", "dvidpy.benchmarks.precomputed", str(folder)]
         self.servers[STATIC] = Process(static, "/")
         self.servers[f"{STATIC}, keep-alive"] = Process([*static, "--keep-alive"], "/")
 
     def paths(self, label: str) -> list[str]:
+        if label == JPEG_BLOCKS:
+            return self.jpeg_paths
         return self.static_paths if label.startswith(STATIC) else self.dvid_paths
 
     def check(self) -> None:
         for label, server in self.servers.items():
-            check_answers(server.port, self.paths(label), self.chunks, self.volumes, gzipped=not label.startswith(STATIC))
+            check_answers(server.port, self.paths(label), self.chunks, self.volumes, gzipped=not label.startswith(STATIC),
+                          block_records=label == JPEG_BLOCKS)
 
     def stop(self) -> None:
         for server in self.servers.values():

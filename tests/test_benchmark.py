@@ -80,6 +80,7 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
     view = {r["name"]: r for r in report["results"] if r["name"].startswith("neuroglancer view replay")}
     assert sorted(view) == [f"neuroglancer view replay (2 chunks, 8 client processes), {label}"
                             for label in ("dvidpy, 1 worker", "dvidpy, 2 workers", "dvidpy, 2 workers, chunk cache off",
+                                          "dvidpy, 2 workers, image as JPEG blocks",
                                           "static files (http.server)", "static files (http.server), keep-alive")]
     assert all(r["chunks_per_s"] > 0 for r in view.values())
     assert view["neuroglancer view replay (2 chunks, 8 client processes), static files (http.server)"]["x_static"] == 1.0
@@ -108,5 +109,7 @@ def test_the_captured_view_maps_each_dvidpy_chunk_to_its_precomputed_file():
     assert first.precomputed_path((512, 512, 512)) == "/labels/s0/256-320_256-320_256-320"
     assert view.Chunk.parse("grayscale/raw/0_1_2/64_64_64/448_0_64/jpeg").precomputed_path((500, 512, 512)) == \
         "/grayscale/s0/448-500_0-64_64-128"
+    assert [c.jpeg_blocks_path() for c in chunks[:1]] == ["grayscale-jpeg/subvolblocks/64_64_64/256_256_256?app=Neuroglancer"]
+    assert first.jpeg_blocks_path() == first.path
     assert [c.path for c in view.view_chunks(64)] == ["grayscale/raw/0_1_2/64_64_64/0_0_0/jpeg?app=Neuroglancer",
                                                       "labels/raw/0_1_2/64_64_64/0_0_0?compression=googlegzip&app=Neuroglancer"]

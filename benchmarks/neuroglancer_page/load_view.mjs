@@ -14,7 +14,7 @@ const [pageUrl, stateFile, profile] = process.argv.slice(2);
 const state = readFileSync(stateFile, "utf8");
 const QUIET_MS = 1500; // no chunk pending or started for this long: the view is loaded
 const TIMEOUT_MS = 120000;
-const isChunk = (url) => /\/raw\/0_1_2\/\d+_\d+_\d+\/|\/s0\/\d+-\d+_\d+-\d+_\d+-\d+$/.test(url);
+const isChunk = (url) => /\/(raw\/0_1_2|subvolblocks)\/\d+_\d+_\d+\/|\/s0\/\d+-\d+_\d+-\d+_\d+-\d+$/.test(url);
 
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
