@@ -128,7 +128,8 @@ def print_table(report: dict) -> None:
         if "requests_per_s" in r:
             print(f"{r['name']:<60} {r['requests_per_s']:>8,} req/s")
         elif "chunks_per_s" in r:
-            print(f"{r['name']:<60} {r['chunks_per_s']:>8,} chunks/s  {r['x_static']:.2f}x static")
+            print(f"{r['name']:<60} {r['chunks_per_s']:>8,} chunks/s  {r['x_static']:.2f}x static  "
+                  f"server CPU {r['server_cpu_us_per_chunk']} us/chunk")
         elif "ms_under_load" in r:
             print(f"{r['name']:<60} {r['ms_under_load']:>8.2f} ms")
     for r in report["results"]:

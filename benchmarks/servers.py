@@ -62,6 +62,11 @@ class Process:
     def peak_bytes(self) -> int:
         return _status_kib(self.proc.pid, "VmHWM") * 1024
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server and its worker processes, every thread (Linux's
+        per-thread schedstat: nanoseconds on a CPU, user and kernel); 0.0 where unavailable."""
+        return sum(_cpu_ns(pid) for pid in _process_tree(self.proc.pid)) / 1e9
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -69,6 +74,30 @@ class Process:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (from /proc/<pid>/task/*/children)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo += [int(child) for child in children.read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def _cpu_ns(pid: int) -> int:
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def _status_kib(pid: int, field: str) -> int:

@@ -7,8 +7,9 @@ the others' caches with the image chunks; and 2 with the image stored as JPEG bl
 advises, whose image chunks neuroglancer asks as ``subvolblocks``) and, as the
 precomputed file of each chunk, to Python's static file server (``precomputed.StaticServer``,
 as ``python -m http.server`` and with keep-alive), in rounds that take each server in turn; the
-row reports the median chunks/s of each and the ratio to ``python -m http.server`` (issue 17's
-target: dvidpy >= 1.0 with the machine's workers).
+row reports the median chunks/s of each, the ratio to ``python -m http.server`` (issue 17's
+target: dvidpy >= 1.0 with the machine's workers) and the server's CPU time per chunk (all its
+processes and threads), which is what a browser on the same machine competes with.
 Before timing, a sample of each server's answers is decoded and checked: labels exact against
 the volume, images within JPEG's error.
 """
@@ -155,18 +156,24 @@ def rows(tmp: Path, size: int, quick: bool) -> list[dict]:
     seconds, rounds = (0.5, 1) if quick else (3.0, 3)
     servers = ViewServers(tmp, size)
     rates: dict[str, list[float]] = {label: [] for label in servers.servers}
+    cpu: dict[str, list[float]] = {label: [] for label in servers.servers}
     try:
         servers.check()
         for _ in range(rounds):
             for label, server in servers.servers.items():
+                used = server.cpu_seconds()
                 rates[label].append(throughput(server.port, servers.paths(label), seconds))
+                cpu[label].append((server.cpu_seconds() - used) / (rates[label][-1] * seconds))
     finally:
         servers.stop()
     static = statistics.median(rates[STATIC])
     out = []
     for label, values in rates.items():
         rate = statistics.median(values)
+        cpu_us = statistics.median(cpu[label]) * 1e6
         out.append({"name": f"neuroglancer view replay ({len(servers.chunks)} chunks, {CLIENTS} client processes), {label}",
-                    "chunks_per_s": round(rate), "x_static": round(rate / static, 3), "rounds": [round(v) for v in values]})
-        print(f"  {out[-1]['name']}: {rate:.0f} chunks/s ({rate / static:.2f}x the static server)", flush=True)
+                    "chunks_per_s": round(rate), "x_static": round(rate / static, 3), "rounds": [round(v) for v in values],
+                    "server_cpu_us_per_chunk": round(cpu_us)})
+        print(f"  {out[-1]['name']}: {rate:.0f} chunks/s ({rate / static:.2f}x the static server), "
+              f"server CPU {cpu_us:.0f} us a chunk", flush=True)
     return out

@@ -82,7 +82,7 @@ def test_quick_benchmark_runs_and_reports(tmp_path):
                             for label in ("dvidpy, 1 worker", "dvidpy, 2 workers", "dvidpy, 2 workers, chunk cache off",
                                           "dvidpy, 2 workers, image as JPEG blocks",
                                           "static files (http.server)", "static files (http.server), keep-alive")]
-    assert all(r["chunks_per_s"] > 0 for r in view.values())
+    assert all(r["chunks_per_s"] > 0 and r["server_cpu_us_per_chunk"] > 0 for r in view.values())
     assert view["neuroglancer view replay (2 chunks, 8 client processes), static files (http.server)"]["x_static"] == 1.0
     assert "neuroglancer view replay: dvidpy (2 workers) >= 1.0x the static file server's chunks/s" in {
         t["target"] for t in report["targets"]}
@@ -113,3 +113,24 @@ def test_the_captured_view_maps_each_dvidpy_chunk_to_its_precomputed_file():
     assert first.jpeg_blocks_path() == first.path
     assert [c.path for c in view.view_chunks(64)] == ["grayscale/raw/0_1_2/64_64_64/0_0_0/jpeg?app=Neuroglancer",
                                                       "labels/raw/0_1_2/64_64_64/0_0_0?compression=googlegzip&app=Neuroglancer"]
+
+
+def test_server_cpu_time_counts_every_worker_process(tmp_path):
+    import http.client
+
+    from dvidpy.benchmarks import servers
+
+    server = servers.dvidpy_server(tmp_path / "store", workers=2)
+    try:
+        tree = servers._process_tree(server.proc.pid)
+        assert len(tree) >= 3 and tree[0] == server.proc.pid  # the supervisor, its two workers (and helpers)
+        before = server.cpu_seconds()
+        conn = http.client.HTTPConnection("127.0.0.1", server.port)
+        for _ in range(200):
+            conn.request("GET", "/api/server/info")
+            assert conn.getresponse().read()
+        conn.close()
+        used = server.cpu_seconds() - before
+        assert 200 * 20e-6 < used < 60  # each answer takes more than 20 us of some process's CPU
+    finally:
+        server.stop()

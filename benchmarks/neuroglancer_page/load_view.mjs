@@ -4,7 +4,9 @@
 //
 // Prints one JSON line: {"ms": time from navigation to the last chunk answer, "chunks": [urls],
 // "failed": [urls], "other": [non-chunk urls], "first_ms": when the first chunk was asked for,
-// "waits_ms": each answered chunk's time from request to answer, as the browser saw it}. A fresh Chromium profile each run (PROFILE_DIR,
+// "waits_ms": each answered chunk's time from request to answer, as the browser saw it,
+// "other_ms": [url, asked, answered] of each other request, in ms from navigation}. A fresh
+// Chromium profile each run (PROFILE_DIR,
 // removed by the caller), so nothing is cached. Run from the build folder (build.sh), where
 // playwright-core is installed.
 import { readFileSync } from "node:fs";
@@ -25,10 +27,10 @@ const context = await chromium.launchPersistentContext(profile, {
          "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
 });
 const chunks = [], failed = [], other = [], waits = [];
-const asked = new Map();
+const asked = new Map(), otherAsked = new Map(), otherTimes = [];
 let pending = 0, lastEvent = 0, lastDone = 0, first = null;
 context.on("request", (request) => {
-  if (!isChunk(request.url())) { other.push(request.url()); return; }
+  if (!isChunk(request.url())) { other.push(request.url()); otherAsked.set(request, Date.now()); return; }
   chunks.push(request.url());
   pending += 1;
   lastEvent = Date.now();
@@ -36,7 +38,10 @@ context.on("request", (request) => {
   if (first === null) first = lastEvent;
 });
 const finish = (request, ok) => {
-  if (!isChunk(request.url())) return;
+  if (!isChunk(request.url())) {
+    if (otherAsked.has(request)) otherTimes.push([request.url(), otherAsked.get(request) - t0, Date.now() - t0]);
+    return;
+  }
   if (!ok) failed.push(`${request.url()} ${request.failure()?.errorText}`);
   pending -= 1;
   lastEvent = lastDone = Date.now();
@@ -56,5 +61,6 @@ while (Date.now() - t0 < TIMEOUT_MS) {
 }
 const loaded = chunks.length > 0 && pending === 0;
 console.log(JSON.stringify({ ms: loaded ? lastDone - t0 : null, chunks, failed, other, errors,
-                              first_ms: first === null ? null : first - t0, waits_ms: waits }));
+                              first_ms: first === null ? null : first - t0, waits_ms: waits,
+                              other_ms: otherTimes }));
 await context.close();
