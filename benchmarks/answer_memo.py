@@ -1,13 +1,14 @@
 """dvidpy's own answers from a static server: which side of a view load is slow.
 
-    python -m dvidpy.benchmarks.answer_memo --upstream PORT --port N
+    python -m dvidpy.benchmarks.answer_memo --upstream PORT --port N [--keep-alive]
 
 A ``ThreadingHTTPServer`` (HTTP/1.0, as ``python -m http.server``) that forwards each GET path
 to the dvidpy server on ``--upstream`` once, keeps the answer (status, headers, body) and
 serves it from memory from then on. A view loaded through it asks neuroglancer's DVID
 datasource for dvidpy's exact bytes at a static file server's cost: if it loads as fast as the
 precomputed files, what is left between dvidpy and them is dvidpy's time per chunk, not how
-neuroglancer reads a DVID source.
+neuroglancer reads a DVID source. ``--keep-alive`` serves HTTP/1.1 with kept connections (and
+no Nagle delay), as dvidpy does.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import http.client
 import http.server
 import signal
+import socket
 import threading
 
 #: Headers the memo server writes itself (or that belong to one connection).
@@ -47,8 +49,15 @@ class _Memo:
         return kept
 
 
-def handler_for(memo: _Memo) -> type[http.server.BaseHTTPRequestHandler]:
+def handler_for(memo: _Memo, keep_alive: bool = False) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+        def setup(self) -> None:
+            super().setup()
+            if keep_alive:  # headers and body are two writes: the second must not wait for an ACK
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def do_GET(self) -> None:
             status, headers, body = memo.answer(self.path, self.headers.get("Accept-Encoding", ""))
             self.send_response(status)
@@ -70,10 +79,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m dvidpy.benchmarks.answer_memo")
     parser.add_argument("--upstream", type=int, required=True, help="the dvidpy server's port")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--keep-alive", action="store_true", help="HTTP/1.1 with kept connections, as dvidpy")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(_Memo(args.upstream)))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(_Memo(args.upstream), args.keep_alive))
     httpd.daemon_threads = True
     try:
         httpd.serve_forever()

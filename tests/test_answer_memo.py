@@ -20,6 +20,19 @@ def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
     return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
 
+def kept_answers(port: int, path: str, n: int) -> list[tuple[int, str, bytes]]:
+    """``n`` answers to ``path`` over one kept connection (a closed one would raise here)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    answers = []
+    for _ in range(n):
+        conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        response = conn.getresponse()
+        answers.append((response.status, f"HTTP/{response.version // 10}.{response.version % 10}", response.read()))
+        assert not response.will_close
+    conn.close()
+    return answers
+
+
 def test_memo_answers_are_dvidpys_and_outlive_it(tmp_path):
     dvid = dvidpy_server(tmp_path / "data")
     memo = None
@@ -39,7 +52,11 @@ def test_memo_answers_are_dvidpys_and_outlive_it(tmp_path):
         path = f"/api/node/{uuid}/seg/raw/0_1_2/64_64_64/0_0_0?compression=googlegzip"
         direct = get(dvid.port, path)
         memo = Process(["-m", "dvidpy.benchmarks.answer_memo", "--upstream", str(dvid.port)], "/api/server/info")
+        kept = Process(["-m", "dvidpy.benchmarks.answer_memo", "--keep-alive", "--upstream", str(dvid.port)],
+                       "/api/server/info")
         first = get(memo.port, path)
+        assert kept_answers(kept.port, path, 3) == [(200, "HTTP/1.1", direct[2])] * 3
+        kept.stop()
         assert first[0] == 200 and first[2] == direct[2]
         assert first[1]["content-encoding"] == "gzip" and first[1]["access-control-allow-origin"] == "*"
         assert first[1]["content-length"] == str(len(direct[2]))
