@@ -1,7 +1,7 @@
 """The browser-level view load: neuroglancer's own viewer in headless Chromium opens the
 benchmark's 4-panel view cold, from dvidpy and from the same data as precomputed files.
 
-    python -m dvidpy.benchmarks.view_load [--runs 5] [--workers 2] [--size 512] [--capture] [--memo]
+    python -m dvidpy.benchmarks.view_load [--runs 5] [--workers 2] [--size 512] [--capture] [--memo] [--pin]
 
 Needs Debian's chromium (``apt-get install -y chromium``), node and npm; the first run builds the
 neuroglancer page (``neuroglancer_page/build.sh``: neuroglancer 2.41.2, vite and playwright-core
@@ -12,15 +12,20 @@ advice for neuroglancer) and the static server (as ``python -m http.server``, an
 keep-alive) take turns, after one uncounted warm-up load of the browser. ``--memo`` adds
 dvidpy's own answers served from memory by http.server (``answer_memo.py``, filled by one
 uncounted load), which tells the server's share of the time from neuroglancer's. It prints the
-median time from navigation until the last chunk's answer, and the ratio (http.server / dvidpy:
->= 1.0 means dvidpy's view loads at least as fast, issue 17's target) for each dvidpy server. ``--capture`` saves the
-chunk paths of the first dvidpy load as ``data/ng_view_chunks.json`` (the replay row's list).
+median time from navigation until the last chunk's answer (and the CPU time the source's server
+used during each load: on a small machine the browser competes with it), and the ratio
+(http.server / dvidpy: >= 1.0 means dvidpy's view loads at least as fast, issue 17's target)
+for each dvidpy server. ``--capture`` saves the chunk paths of the first dvidpy load as
+``data/ng_view_chunks.json`` (the replay row's list). ``--pin`` runs the browser on the first
+CPU and every server on the others, so that the browser does not share a core with the server
+it loads from (on a small machine it otherwise does).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -64,14 +69,25 @@ def build_page(build: Path) -> Path:
     return build / "dist"
 
 
-def load(build: Path, page_port: int, state: dict) -> dict:
-    """One cold load of ``state``: ``{"ms", "chunks", "failed", "other", "errors"}``."""
+def pinned_cpus() -> tuple[set[int], set[int]]:
+    """``--pin``'s split of this process's CPUs: the browser's (the first) and the servers'
+    (the rest); a ``ValueError`` with fewer than two."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise ValueError(f"--pin needs at least 2 CPUs, and this process may use {len(cpus)}")
+    return {cpus[0]}, set(cpus[1:])
+
+
+def load(build: Path, page_port: int, state: dict, cpus: set[int] | None = None) -> dict:
+    """One cold load of ``state`` (the browser on ``cpus`` when given): ``{"ms", "chunks",
+    "failed", "other", "errors", ...}``, as ``load_view.mjs`` prints it."""
     profile = Path(tempfile.mkdtemp(prefix="dvidpy-chromium-"))
     try:
         state_file = profile.parent / f"{profile.name}.json"
         state_file.write_text(json.dumps(state))
         run = subprocess.run(["node", "load_view.mjs", f"http://127.0.0.1:{page_port}/index.html", str(state_file),
-                              str(profile)], check=False, cwd=build, capture_output=True, text=True, timeout=300)
+                              str(profile)], check=False, cwd=build, capture_output=True, text=True, timeout=300,
+                             preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus))
         state_file.unlink()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
@@ -94,8 +110,13 @@ def save_capture(result: dict, size: int) -> None:
     print(f"saved {len(paths)} chunk paths to {CAPTURE}")
 
 
-def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture: bool, memo: bool = False) -> dict:
+def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture: bool, memo: bool = False,
+            pin: bool = False) -> dict:
     dist = build_page(build)
+    browser_cpus = None
+    if pin:  # the servers started from here on inherit the servers' CPUs
+        browser_cpus, server_cpus = pinned_cpus()
+        os.sched_setaffinity(0, server_cpus)
     _, uuid, store, files = view.prepare(tmp, size)
     shutil.copytree(store, tmp / "ngview-store-uncached")
     shutil.copytree(store, tmp / "ngview-store-jpeg")
@@ -115,16 +136,19 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
     states[JPEG_BLOCKS] = view.dvid_state(servers[JPEG_BLOCKS].port, uuid, size, image=view.IMAGE_JPEG)
     times: dict[str, list[float]] = {label: [] for label in servers}
     chunks: dict[str, set[int]] = {label: set() for label in servers}
+    cpu: dict[str, list[float]] = {label: [] for label in servers}  # the source's server, during each load
     try:
         # Chromium's first start pays for reading itself and compiling the page: one load from
         # the static files, not counted, so that no source's first load carries it.
-        print(f"  warm-up load from {STATIC}: {load(build, page.port, states[STATIC])['ms']} ms (not counted)",
+        print(f"  warm-up load from {STATIC}: {load(build, page.port, states[STATIC], browser_cpus)['ms']} ms (not counted)",
               flush=True)
         if memo:
-            print(f"  load filling {MEMO}: {load(build, page.port, states[MEMO])['ms']} ms (not counted)", flush=True)
+            print(f"  load filling {MEMO}: {load(build, page.port, states[MEMO], browser_cpus)['ms']} ms (not counted)", flush=True)
         for run in range(runs):
-            for label in servers:
-                result = load(build, page.port, states[label])
+            for label, server in servers.items():
+                used = server.cpu_seconds()
+                result = load(build, page.port, states[label], browser_cpus)
+                cpu[label].append(round(server.cpu_seconds() - used, 3))
                 times[label].append(result["ms"])
                 chunks[label].add(len(set(result["chunks"])))
                 failed = len(result["failed"])
@@ -133,7 +157,8 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
                 distinct = len(set(result["chunks"]))
                 print(f"  load {run + 1} from {label}: {result['ms']} ms, {distinct} chunks{retried}; "
                       f"first chunk asked at {result.get('first_ms')} ms, a chunk answered in "
-                      f"{statistics.median(waits):.0f} ms (median as the browser saw it)", flush=True)
+                      f"{statistics.median(waits):.0f} ms (median as the browser saw it); "
+                      f"the server used {cpu[label][-1]:.2f} s of CPU", flush=True)
                 if capture and label == "dvidpy" and run == 0:
                     save_capture(result, size)
     finally:
@@ -141,7 +166,7 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
         for server in servers.values():
             server.stop()
     medians = {label: statistics.median(values) for label, values in times.items()}
-    return {"size": size, "runs": runs, "workers": workers, "ms": times, "median_ms": medians,
+    return {"size": size, "runs": runs, "workers": workers, "pinned": pin, "ms": times, "median_ms": medians, "server_cpu_s": cpu,
             "distinct_chunks": {label: sorted(v) for label, v in chunks.items()},
             "ratio": round(medians[STATIC] / medians["dvidpy"], 3),
             "ratio_chunk_cache_off": round(medians[STATIC] / medians[UNCACHED], 3),
@@ -158,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the neuroglancer page is built (default /tmp/dvidpy-neuroglancer-page)")
     parser.add_argument("--capture", action="store_true", help="save the first dvidpy load's chunk list")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--pin", action="store_true",
+                        help="the browser on the first CPU, every server on the others (no sharing of cores)")
     parser.add_argument("--memo", action="store_true",
                         help="also load dvidpy's own answers served from memory by http.server (answer_memo.py)")
     args = parser.parse_args(argv)
@@ -166,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"view load cannot run: {why}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="dvidpy-view-load-") as tmp:
-        report = measure(Path(tmp), args.build, args.size, args.runs, args.workers, args.capture, args.memo)
+        report = measure(Path(tmp), args.build, args.size, args.runs, args.workers, args.capture, args.memo, args.pin)
     for label, ms in report["median_ms"].items():
         print(f"view loaded from {label}: median {ms:.0f} ms of {report['runs']} cold loads")
     print(f"ratio ({STATIC} / dvidpy, >= 1.0 is the target): {report['ratio']:.2f}; "

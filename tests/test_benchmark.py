@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from dvidpy import native
 from dvidpy.benchmarks import postgres_rows
@@ -134,3 +135,19 @@ def test_server_cpu_time_counts_every_worker_process(tmp_path):
         assert 500 * 40e-6 < used < 60  # each answer takes more than 40 us of some process's CPU
     finally:
         server.stop()
+
+
+def test_view_load_pin_splits_the_cpus_between_browser_and_servers():
+    from dvidpy.benchmarks import view_load
+
+    cpus = os.sched_getaffinity(0)
+    if len(cpus) < 2:
+        with pytest.raises(ValueError, match="--pin needs at least 2 CPUs"):
+            view_load.pinned_cpus()
+        return
+    browser, servers = view_load.pinned_cpus()
+    assert browser == {min(cpus)} and servers == cpus - browser
+    one = subprocess.run([sys.executable, "-c", "from dvidpy.benchmarks import view_load; view_load.pinned_cpus()"],
+                         check=False, capture_output=True, text=True,
+                         preexec_fn=lambda: os.sched_setaffinity(0, {min(cpus)}))
+    assert one.returncode == 1 and "ValueError: --pin needs at least 2 CPUs, and this process may use 1" in one.stderr
