@@ -140,10 +140,11 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
     try:
         # Chromium's first start pays for reading itself and compiling the page: one load from
         # the static files, not counted, so that no source's first load carries it.
-        print(f"  warm-up load from {STATIC}: {load(build, page.port, states[STATIC], browser_cpus)['ms']} ms (not counted)",
-              flush=True)
+        warm_up = load(build, page.port, states[STATIC], browser_cpus)
+        print(f"  warm-up load from {STATIC}: {warm_up['ms']} ms (not counted)", flush=True)
         if memo:
-            print(f"  load filling {MEMO}: {load(build, page.port, states[MEMO], browser_cpus)['ms']} ms (not counted)", flush=True)
+            filling = load(build, page.port, states[MEMO], browser_cpus)
+            print(f"  load filling {MEMO}: {filling['ms']} ms (not counted)", flush=True)
         for run in range(runs):
             for label, server in servers.items():
                 used = server.cpu_seconds()
@@ -153,7 +154,7 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
                 chunks[label].add(len(set(result["chunks"])))
                 failed = len(result["failed"])
                 retried = f", {failed} aborted by neuroglancer and asked again" if failed else ""
-                waits = result.get("waits_ms") or [0]
+                waits = [answered - asked for asked, answered in result["chunk_ms"]] or [0]
                 distinct = len(set(result["chunks"]))
                 print(f"  load {run + 1} from {label}: {result['ms']} ms, {distinct} chunks{retried}; "
                       f"first chunk asked at {result.get('first_ms')} ms, a chunk answered in "
@@ -166,7 +167,8 @@ def measure(tmp: Path, build: Path, size: int, runs: int, workers: int, capture:
         for server in servers.values():
             server.stop()
     medians = {label: statistics.median(values) for label, values in times.items()}
-    return {"size": size, "runs": runs, "workers": workers, "pinned": pin, "ms": times, "median_ms": medians, "server_cpu_s": cpu,
+    return {"size": size, "runs": runs, "workers": workers, "pinned": pin, "ms": times, "median_ms": medians,
+            "server_cpu_s": cpu,
             "distinct_chunks": {label: sorted(v) for label, v in chunks.items()},
             "ratio": round(medians[STATIC] / medians["dvidpy"], 3),
             "ratio_chunk_cache_off": round(medians[STATIC] / medians[UNCACHED], 3),

@@ -4,11 +4,9 @@
 //
 // Prints one JSON line: {"ms": time from navigation to the last chunk answer, "chunks": [urls],
 // "failed": [urls], "other": [non-chunk urls], "first_ms": when the first chunk was asked for,
-// "waits_ms": each answered chunk's time from request to answer, as the browser saw it,
-// "other_ms": [url, asked, answered] of each other request, "chunk_ms": [asked, answered] of
-// each answered chunk, both in ms from navigation}. A fresh
-// Chromium profile each run (PROFILE_DIR,
-// removed by the caller), so nothing is cached. Run from the build folder (build.sh), where
+// "chunk_ms": [asked, answered] of each answered chunk as the browser saw it, "other_ms": [url,
+// asked, answered] of each other request, all in ms from navigation}. A fresh Chromium profile
+// each run (PROFILE_DIR, removed by the caller), so nothing is cached. Run from the build folder (build.sh), where
 // playwright-core is installed.
 import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
@@ -27,8 +25,7 @@ const context = await chromium.launchPersistentContext(profile, {
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
 });
-const chunks = [], failed = [], other = [], waits = [];
-const timeline = [];
+const chunks = [], failed = [], other = [], timeline = [];
 const asked = new Map(), otherAsked = new Map(), otherTimes = [];
 let pending = 0, lastEvent = 0, lastDone = 0, first = null;
 context.on("request", (request) => {
@@ -47,10 +44,7 @@ const finish = (request, ok) => {
   if (!ok) failed.push(`${request.url()} ${request.failure()?.errorText}`);
   pending -= 1;
   lastEvent = lastDone = Date.now();
-  if (ok && asked.has(request)) {
-    waits.push(lastDone - asked.get(request));
-    timeline.push([asked.get(request) - t0, lastDone - t0]);
-  }
+  if (ok && asked.has(request)) timeline.push([asked.get(request) - t0, lastDone - t0]);
 };
 context.on("requestfinished", (request) => finish(request, true));
 context.on("requestfailed", (request) => finish(request, false));
@@ -66,6 +60,6 @@ while (Date.now() - t0 < TIMEOUT_MS) {
 }
 const loaded = chunks.length > 0 && pending === 0;
 console.log(JSON.stringify({ ms: loaded ? lastDone - t0 : null, chunks, failed, other, errors,
-                              first_ms: first === null ? null : first - t0, waits_ms: waits,
-                              other_ms: otherTimes, chunk_ms: timeline }));
+                              first_ms: first === null ? null : first - t0, chunk_ms: timeline,
+                              other_ms: otherTimes }));
 await context.close();
