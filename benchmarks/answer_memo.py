@@ -17,8 +17,9 @@ import argparse
 import http.client
 import http.server
 import signal
-import socket
 import threading
+
+from dvidpy.benchmarks.precomputed import KeptConnections
 
 #: Headers the memo server writes itself (or that belong to one connection).
 _OWN = {"content-length", "connection", "date", "server", "transfer-encoding", "keep-alive"}
@@ -50,14 +51,9 @@ class _Memo:
 
 
 def handler_for(memo: _Memo, keep_alive: bool = False) -> type[http.server.BaseHTTPRequestHandler]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+    bases = (KeptConnections, http.server.BaseHTTPRequestHandler) if keep_alive else (http.server.BaseHTTPRequestHandler,)
 
-        def setup(self) -> None:
-            super().setup()
-            if keep_alive:  # headers and body are two writes: the second must not wait for an ACK
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
+    class Handler(*bases):  # type: ignore[misc]
         def do_GET(self) -> None:
             status, headers, body = memo.answer(self.path, self.headers.get("Accept-Encoding", ""))
             self.send_response(status)

@@ -235,7 +235,7 @@ static inline uint64_t rd_bytes(const uint8_t *p, size_t n)
             for (size_t x = 0; x < per; x++) {                                                   \
                 uint64_t index = (bits >> (x * (W))) & ((W) == 32 ? 0xFFFFFFFFu : (1u << (W)) - 1); \
                 if (index >= entries)                                                            \
-                    return "compressed segmentation index points past the block";        \
+                    return "compressed segmentation index points past the block";               \
                 row[part * per + x] = rd64(table + 8 * index);                                   \
             }                                                                                    \
         }                                                                                        \

@@ -48,6 +48,7 @@ def raw(dt: VolumeType, req: InstanceRequest) -> Response:
         body = _labels_answer(dt, req, geometry.box, compression)
     return Response(body, media_type="application/octet-stream", headers=transfer.headers(compression))
 
+
 def _labels_answer(dt: VolumeType, req: InstanceRequest, box, compression: str) -> bytes | memoryview:
     """A GET's body: neuroglancer's encodings composed from stored blocks where they can be,
     answers that cost an encoding from the chunk cache, the rest encoded from the voxels."""
@@ -58,6 +59,7 @@ def _labels_answer(dt: VolumeType, req: InstanceRequest, box, compression: str) 
     if compression in transfer.CACHED:
         return dt.read_encoded(req, box, compression, lambda volume: transfer.encode(volume, compression))
     return transfer.encode(dt.read(req, box), compression)
+
 
 def _segmentation_from_blocks(dt: VolumeType, req: InstanceRequest, box, compression: str) -> bytes | None:
     """A ``google``/``googlegzip`` answer made from blocks stored in that encoding, or None."""
